@@ -1,0 +1,8 @@
+// Package store declares lineage's storage interfaces, one per aggregate
+// (clients, signing keys, locks, nonces), and the records they hold.
+// Implementations live in store/memory (the embedded default) and
+// store/redis (one node, Sentinel or Cluster through redis.UniversalClient);
+// store/storetest is the one conformance suite both must pass.
+//
+// The store knows nothing of OAuth: it imports no other lineage package.
+package store

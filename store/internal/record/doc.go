@@ -1,0 +1,9 @@
+// Package record holds what store/memory and store/redis share about the
+// records of package store: validation, the normal form a record is stored
+// in, deep copies, and the order ListSigningKeys returns.
+//
+// Both stores keep a record in its normal form, so that one reads back
+// exactly what the other would: json.RawMessage values compacted (and
+// rejected when they are not valid JSON), empty slices as nil, and times
+// without a monotonic clock reading.
+package record

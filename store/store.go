@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every implementation returns, wrapped, so that callers can
+// use errors.Is.
+var (
+	// ErrNotFound reports that the record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict reports that a record with the same id already exists.
+	ErrConflict = errors.New("store: already exists")
+	// ErrUnavailable reports that the backing store could not be reached or
+	// failed; callers fail closed on it.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Client is the stored record of an OAuth 2.0 client (RFC 6749 §2). The
+// secret is never stored: SecretHash is HMAC-SHA256 of it under a subkey of
+// secrets.system.
+type Client struct {
+	ID                     string            `json:"id"`
+	SecretHash             []byte            `json:"secret_hash,omitempty"`
+	JWKS                   json.RawMessage   `json:"jwks,omitempty"`
+	RedirectURIs           []string          `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string          `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string          `json:"grant_types,omitempty"`
+	Scopes                 []string          `json:"scopes,omitempty"`
+	Audiences              []string          `json:"audiences,omitempty"`
+	FirstParty             bool              `json:"first_party"`
+	TokenRevocation        bool              `json:"token_revocation"`
+	Introspect             bool              `json:"introspect"`
+	RevocationEvents       bool              `json:"revocation_events"`
+	Disabled               bool              `json:"disabled"`
+	Policies               []json.RawMessage `json:"policies,omitempty"`
+	ActorPolicy            json.RawMessage   `json:"actor_policy,omitempty"`
+	AccessTTL              time.Duration     `json:"access_ttl,omitempty"`
+	IDTTL                  time.Duration     `json:"id_ttl,omitempty"`
+	RefreshIdleTTL         time.Duration     `json:"refresh_idle_ttl,omitempty"`
+	RefreshMaxTTL          time.Duration     `json:"refresh_max_ttl,omitempty"`
+	CreatedAt              time.Time         `json:"created_at"`
+	UpdatedAt              time.Time         `json:"updated_at"`
+}
+
+// Clients stores OAuth 2.0 client records.
+type Clients interface {
+	// GetClient returns the client with id, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// ListClients returns every client, ordered by id.
+	ListClients(ctx context.Context) ([]Client, error)
+	// CreateClient stores a new client, or returns ErrConflict.
+	CreateClient(ctx context.Context, c Client) error
+	// UpdateClient replaces an existing client, or returns ErrNotFound.
+	UpdateClient(ctx context.Context, c Client) error
+	// DeleteClient removes a client, or returns ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// SigningKey is a stored JWS signing key. The private part is sealed
+// (AES-GCM under a subkey of secrets.system) by the jwks package; the store
+// never sees it in the clear.
+type SigningKey struct {
+	KID           string          `json:"kid"`
+	Alg           string          `json:"alg"`
+	PublicJWK     json.RawMessage `json:"public_jwk"`
+	SealedPrivate []byte          `json:"sealed_private"`
+	CreatedAt     time.Time       `json:"created_at"`
+	// SignsFrom is when the key starts signing; until then it is only
+	// published. A key stops signing when a newer key's SignsFrom passes.
+	SignsFrom time.Time `json:"signs_from"`
+}
+
+// SigningKeys stores the issuer's signing keys.
+type SigningKeys interface {
+	// ListSigningKeys returns every stored key, ordered by SignsFrom.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// PutSigningKey creates or replaces the key with k.KID.
+	PutSigningKey(ctx context.Context, k SigningKey) error
+	// DeleteSigningKey removes a key, or returns ErrNotFound.
+	DeleteSigningKey(ctx context.Context, kid string) error
+}
+
+// Locks are advisory, expiring locks shared by every issuer instance (for
+// example: one instance rotates keys at a time).
+type Locks interface {
+	// AcquireLock takes the lock name for owner until ttl passes, and reports
+	// whether it did. An owner may re-acquire its own lock to extend it.
+	AcquireLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// ReleaseLock frees the lock if owner still holds it.
+	ReleaseLock(ctx context.Context, name, owner string) error
+}
+
+// Nonces is a replay cache for one-time identifiers, such as the jti of a
+// client assertion (RFC 7523 §3).
+type Nonces interface {
+	// ClaimNonce records key until expiresAt and reports true, or reports
+	// false when key was already recorded and has not expired.
+	ClaimNonce(ctx context.Context, key string, expiresAt time.Time) (bool, error)
+}
+
+// Store is everything one backing store provides.
+type Store interface {
+	Clients
+	SigningKeys
+	Locks
+	Nonces
+	// Ping reports whether the store is reachable (ErrUnavailable if not).
+	Ping(ctx context.Context) error
+	// Close releases the store's connections.
+	Close() error
+}

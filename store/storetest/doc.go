@@ -1,0 +1,16 @@
+// Package storetest is the one conformance suite every store.Store must
+// pass (after dex's storage/conformance): store/memory and store/redis run
+// it from their tests, so both behave the same way for lineage.
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			return memory.New(memory.Options{})
+//		})
+//	}
+//
+// Beyond the contracts written on the interfaces of package store, the suite
+// pins what both implementations agree on: json.RawMessage values compare
+// as JSON (stores may compact them) and must be valid JSON, empty slices may
+// read back as nil, times compare with time.Time.Equal, a lock's ttl must be
+// positive, and a nonce whose expiresAt has passed is never recorded.
+package storetest

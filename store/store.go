@@ -14,6 +14,9 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict reports that a record with the same id already exists.
 	ErrConflict = errors.New("store: already exists")
+	// ErrInvalid reports an argument the store refuses, such as a malformed
+	// cursor.
+	ErrInvalid = errors.New("store: invalid argument")
 	// ErrUnavailable reports that the backing store could not be reached or
 	// failed; callers fail closed on it.
 	ErrUnavailable = errors.New("store: unavailable")
@@ -102,12 +105,63 @@ type Nonces interface {
 	ClaimNonce(ctx context.Context, key string, expiresAt time.Time) (bool, error)
 }
 
+// User is the stored record of an end user who signs in on the hosted
+// login page. PasswordHash is an argon2id PHC string; the password itself
+// is never stored.
+type User struct {
+	Username     string            `json:"username"`
+	PasswordHash string            `json:"password_hash"`
+	Email        string            `json:"email,omitempty"`
+	Policies     []json.RawMessage `json:"policies,omitempty"`
+	Disabled     bool              `json:"disabled"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+}
+
+// Users stores end users.
+type Users interface {
+	// GetUser returns the user, or ErrNotFound.
+	GetUser(ctx context.Context, username string) (User, error)
+	// ListUsers returns every user, ordered by username.
+	ListUsers(ctx context.Context) ([]User, error)
+	// CreateUser stores a new user, or returns ErrConflict.
+	CreateUser(ctx context.Context, u User) error
+	// UpdateUser replaces an existing user, or returns ErrNotFound.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes a user, or returns ErrNotFound.
+	DeleteUser(ctx context.Context, username string) error
+}
+
+// AuditRecord is one administrative change: who made it (the admin
+// credential's id, never the credential), what, when, on which target, and
+// the target before and after (secrets removed by the caller).
+type AuditRecord struct {
+	ID     string          `json:"id"` // assigned by the store, increasing
+	Time   time.Time       `json:"time"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"` // e.g. client.create
+	Target string          `json:"target"` // e.g. client/web
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// Audit is the append-only trail of administrative changes.
+type Audit interface {
+	// AppendAudit stores r and returns it with its ID set.
+	AppendAudit(ctx context.Context, r AuditRecord) (AuditRecord, error)
+	// ListAudit returns up to limit records, newest first, older than the
+	// record with id before (all, when before is empty).
+	ListAudit(ctx context.Context, limit int, before string) ([]AuditRecord, error)
+}
+
 // Store is everything one backing store provides.
 type Store interface {
 	Clients
 	SigningKeys
 	Locks
 	Nonces
+	Users
+	Audit
 	// Ping reports whether the store is reachable (ErrUnavailable if not).
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.

@@ -6,3 +6,10 @@ func (s *Store) NonceCount() int {
 	defer s.mu.RUnlock()
 	return len(s.nonces)
 }
+
+// AuditCount reports how many audit records s holds.
+func (s *Store) AuditCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.audit)
+}

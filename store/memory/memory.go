@@ -15,9 +15,15 @@ import (
 // ClaimNonce to overwrite instead of being swept.
 const minNonceSweep = 1024
 
+// auditTrimSlack is how many audit records beyond record.AuditRetained the
+// Store holds before it drops the oldest, so that it trims once in a while
+// rather than on every append.
+const auditTrimSlack = record.AuditRetained / 10
+
 // Options configures a Store.
 type Options struct {
-	// Now is the clock locks and nonces expire by. Nil means time.Now.
+	// Now is the clock locks and nonces expire by, and that audit record
+	// IDs are taken from. Nil means time.Now.
 	Now func() time.Time
 }
 
@@ -33,6 +39,17 @@ type Store struct {
 	// sweepAt is the nonce count at which ClaimNonce next drops expired
 	// nonces, so that the map stays proportional to the live ones.
 	sweepAt int
+	users   map[string]store.User
+	// audit is the audit trail, oldest first, so in increasing ID order;
+	// lastAuditID is the ID of the newest record ever appended.
+	audit       []auditEntry
+	lastAuditID record.AuditID
+}
+
+// auditEntry is one stored audit record and its parsed ID.
+type auditEntry struct {
+	id     record.AuditID
+	record store.AuditRecord
 }
 
 // heldLock is one advisory lock: who holds it and until when.
@@ -57,6 +74,7 @@ func New(o Options) *Store {
 		locks:   make(map[string]heldLock),
 		nonces:  make(map[string]time.Time),
 		sweepAt: minNonceSweep,
+		users:   make(map[string]store.User),
 	}
 }
 
@@ -214,6 +232,125 @@ func (s *Store) ClaimNonce(ctx context.Context, key string, expiresAt time.Time)
 		s.sweepAt = max(minNonceSweep, 2*len(s.nonces))
 	}
 	return true, nil
+}
+
+// GetUser returns the user, or store.ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, username string) (store.User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.users[username]
+	if !ok {
+		return store.User{}, fmt.Errorf("store: get user: %w", store.ErrNotFound)
+	}
+	return record.CloneUser(u), nil
+}
+
+// ListUsers returns every user, ordered by username.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	s.mu.RLock()
+	out := make([]store.User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, record.CloneUser(u))
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, record.CompareUsers)
+	return out, nil
+}
+
+// CreateUser stores a new user, or returns store.ErrConflict when one with
+// u.Username exists.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	u, err := record.NormalizeUser(u)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.Username]; ok {
+		return fmt.Errorf("store: create user: %w", store.ErrConflict)
+	}
+	s.users[u.Username] = u
+	return nil
+}
+
+// UpdateUser replaces the user with u.Username, or returns
+// store.ErrNotFound.
+func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	u, err := record.NormalizeUser(u)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.Username]; !ok {
+		return fmt.Errorf("store: update user: %w", store.ErrNotFound)
+	}
+	s.users[u.Username] = u
+	return nil
+}
+
+// DeleteUser removes the user, or returns store.ErrNotFound.
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[username]; !ok {
+		return fmt.Errorf("store: delete user: %w", store.ErrNotFound)
+	}
+	delete(s.users, username)
+	return nil
+}
+
+// AppendAudit stores r and returns it with its ID set; an ID r already
+// carries is replaced. The ID is "<ms>-<seq>", as a Redis stream entry ID:
+// the Store's clock in Unix milliseconds and a counter within that
+// millisecond. IDs strictly increase, also when the clock stands still or
+// goes back (the last ID's millisecond is then reused). A zero r.Time is
+// set to the time in the ID.
+//
+// The Store keeps at least the newest record.AuditRetained records; older
+// ones are dropped.
+func (s *Store) AppendAudit(ctx context.Context, r store.AuditRecord) (store.AuditRecord, error) {
+	r, err := record.NormalizeAudit(r)
+	if err != nil {
+		return store.AuditRecord{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := record.AuditID{Ms: uint64(max(s.now().UnixMilli(), 0))}
+	if id.Ms <= s.lastAuditID.Ms {
+		id = record.AuditID{Ms: s.lastAuditID.Ms, Seq: s.lastAuditID.Seq + 1}
+	}
+	s.lastAuditID = id
+	r = record.StampAudit(r, id)
+	s.audit = append(s.audit, auditEntry{id: id, record: r})
+	if n := len(s.audit) - record.AuditRetained; n > auditTrimSlack {
+		s.audit = slices.Delete(s.audit, 0, n)
+	}
+	return record.CloneAudit(r), nil
+}
+
+// ListAudit returns up to limit records, newest first, older than the record
+// with ID before, or the newest ones when before is empty. A limit that is
+// not positive or is above record.MaxAuditPage (1000) means 1000. Any
+// well-formed ID is a cursor, also one whose record was dropped; a before
+// that is not an audit record ID is an error (not store.ErrNotFound).
+func (s *Store) ListAudit(ctx context.Context, limit int, before string) ([]store.AuditRecord, error) {
+	limit = record.AuditPageSize(limit)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	end := len(s.audit)
+	if before != "" {
+		b, err := record.ParseAuditID(before)
+		if err != nil {
+			return nil, fmt.Errorf("store: list audit: %w", err)
+		}
+		end, _ = slices.BinarySearchFunc(s.audit, b, func(e auditEntry, b record.AuditID) int { return e.id.Compare(b) })
+	}
+	out := make([]store.AuditRecord, 0, min(limit, end))
+	for i := end - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, record.CloneAudit(s.audit[i].record))
+	}
+	return out, nil
 }
 
 // Ping reports nil: the memory store is always reachable.

@@ -9,17 +9,31 @@
 // make well-formed keys that Cluster spreads over slots by their hash; no
 // operation needs two keys in one slot, so no key has a {hash tag}.
 //
-//	client:<sha256(id)>    STRING  the client record, JSON
-//	clients                SET     the ids of every client (for ListClients)
-//	signing_keys           HASH    kid -> the signing key record, JSON
-//	lock:<sha256(name)>    STRING  the owner; expires with the lock (PX)
-//	nonce:<sha256(key)>    STRING  "1"; expires at the nonce's expiresAt (PXAT)
+//	client:<sha256(id)>        STRING  the client record, JSON
+//	clients                    SET     the ids of every client (for ListClients)
+//	user:<sha256(username)>    STRING  the user record, JSON
+//	users                      SET     the usernames of every user (for ListUsers)
+//	signing_keys               HASH    kid -> the signing key record, JSON
+//	lock:<sha256(name)>        STRING  the owner; expires with the lock (PX)
+//	nonce:<sha256(key)>        STRING  "1"; expires at the nonce's expiresAt (PXAT)
+//	audit                      STREAM  one entry per audit record, its JSON in the field "record"
 //
 // A client is created by SET NX on its record, then SADD of its id; it is
 // deleted by DEL then SREM. The two keys live in different slots, so a
 // failure between the steps can leave an id in clients whose record is gone
 // (ListClients skips it) or a record whose id is missing from clients (the
-// next CreateClient or UpdateClient of that id adds it back).
+// next CreateClient or UpdateClient of that id adds it back). Users are
+// stored the same way, under their username.
+//
+// # Audit trail
+//
+// AppendAudit is one XADD with MAXLEN ~ 100000: the stream keeps at least
+// the newest 100000 records, and Redis drops older ones a node at a time.
+// The entry ID Redis assigns ("<ms>-<seq>", by the server's clock) is the
+// record's ID; the JSON in the stream holds no ID, and a zero Time is read
+// back as the time in the ID. ListAudit is one XREVRANGE from "(before" (or
+// "+") down to "-", with COUNT of at most 1000. The whole trail is one key,
+// so on a Cluster it lives on one node.
 //
 // # Errors
 //

@@ -19,8 +19,13 @@ import (
 // Keys that do not depend on an id; see the package documentation.
 const (
 	clientIDsKey   = "clients"
+	userIDsKey     = "users"
 	signingKeysKey = "signing_keys"
+	auditKey       = "audit"
 )
+
+// auditField is the one field of an audit stream entry: the record, JSON.
+const auditField = "record"
 
 // acquireLock sets KEYS[1] to the owner ARGV[1] for ARGV[2] milliseconds
 // when the lock is free or already that owner's, and returns 1; it returns 0
@@ -44,7 +49,9 @@ return 0
 
 // Store is the Redis store.Store. It is safe for concurrent use.
 type Store struct {
-	rdb goredis.UniversalClient
+	rdb     goredis.UniversalClient
+	clients recordSet[store.Client]
+	users   recordSet[store.User]
 }
 
 // Interface guard.
@@ -56,120 +63,57 @@ var _ store.Store = (*Store)(nil)
 // The Store never rebuilds rdb: when Redis goes away operations fail with
 // store.ErrUnavailable, and once it is back the same Store works again.
 func New(rdb goredis.UniversalClient) *Store {
-	return &Store{rdb: rdb}
+	return &Store{
+		rdb: rdb,
+		clients: recordSet[store.Client]{
+			rdb:       rdb,
+			noun:      "client",
+			prefix:    clientKeyPrefix,
+			idsKey:    clientIDsKey,
+			id:        func(c store.Client) string { return c.ID },
+			normalize: record.NormalizeClient,
+			compare:   record.CompareClients,
+		},
+		users: recordSet[store.User]{
+			rdb:       rdb,
+			noun:      "user",
+			prefix:    userKeyPrefix,
+			idsKey:    userIDsKey,
+			id:        func(u store.User) string { return u.Username },
+			normalize: record.NormalizeUser,
+			compare:   record.CompareUsers,
+		},
+	}
 }
 
 // GetClient returns the client with id, or store.ErrNotFound.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	b, err := s.rdb.Get(ctx, clientKey(id)).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return store.Client{}, fmt.Errorf("store: get client: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Client{}, unavailable("get client", err)
-	}
-	return decodeClient("get client", b)
+	return s.clients.get(ctx, id)
 }
 
 // ListClients returns every client, ordered by id: the ids in the clients
 // set, then one pipeline that reads their records (split by node on a
 // Cluster). Ids whose record has gone are skipped.
 func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
-	ids, err := s.rdb.SMembers(ctx, clientIDsKey).Result()
-	if err != nil {
-		return nil, unavailable("list clients", err)
-	}
-	out := make([]store.Client, 0, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	cmds := make([]*goredis.StringCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.Get(ctx, clientKey(id))
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, goredis.Nil) {
-		return nil, unavailable("list clients", err)
-	}
-	for _, cmd := range cmds {
-		b, err := cmd.Bytes()
-		if errors.Is(err, goredis.Nil) {
-			continue
-		}
-		if err != nil {
-			return nil, unavailable("list clients", err)
-		}
-		c, err := decodeClient("list clients", b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	slices.SortFunc(out, record.CompareClients)
-	return out, nil
+	return s.clients.list(ctx)
 }
 
 // CreateClient stores a new client (SET NX on its record, then SADD of its
 // id), or returns store.ErrConflict when one with c.ID exists.
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
-	b, err := encodeClient(c)
-	if err != nil {
-		return err
-	}
-	err = s.rdb.SetArgs(ctx, clientKey(c.ID), b, goredis.SetArgs{Mode: "NX"}).Err()
-	conflict := errors.Is(err, goredis.Nil)
-	if err != nil && !conflict {
-		return unavailable("create client", err)
-	}
-	// Also on conflict: the record exists, so its id belongs in the set even
-	// if an earlier CreateClient failed between the two steps.
-	if err := s.rdb.SAdd(ctx, clientIDsKey, c.ID).Err(); err != nil {
-		return unavailable("create client", err)
-	}
-	if conflict {
-		return fmt.Errorf("store: create client: %w", store.ErrConflict)
-	}
-	return nil
+	return s.clients.create(ctx, c)
 }
 
 // UpdateClient replaces the client with c.ID (SET XX), or returns
 // store.ErrNotFound.
 func (s *Store) UpdateClient(ctx context.Context, c store.Client) error {
-	b, err := encodeClient(c)
-	if err != nil {
-		return err
-	}
-	err = s.rdb.SetArgs(ctx, clientKey(c.ID), b, goredis.SetArgs{Mode: "XX"}).Err()
-	if errors.Is(err, goredis.Nil) {
-		return fmt.Errorf("store: update client: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return unavailable("update client", err)
-	}
-	if err := s.rdb.SAdd(ctx, clientIDsKey, c.ID).Err(); err != nil {
-		return unavailable("update client", err)
-	}
-	return nil
+	return s.clients.update(ctx, c)
 }
 
 // DeleteClient removes the client with id (DEL of its record, then SREM of
 // its id), or returns store.ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	n, err := s.rdb.Del(ctx, clientKey(id)).Result()
-	if err != nil {
-		return unavailable("delete client", err)
-	}
-	// Also when the record was missing, to drop an id left behind by an
-	// earlier DeleteClient that failed between the two steps.
-	if err := s.rdb.SRem(ctx, clientIDsKey, id).Err(); err != nil {
-		return unavailable("delete client", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("store: delete client: %w", store.ErrNotFound)
-	}
-	return nil
+	return s.clients.delete(ctx, id)
 }
 
 // ListSigningKeys returns every key, ordered by SignsFrom (then by KID, so
@@ -260,6 +204,122 @@ func (s *Store) ClaimNonce(ctx context.Context, key string, expiresAt time.Time)
 	return true, nil
 }
 
+// GetUser returns the user, or store.ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, username string) (store.User, error) {
+	return s.users.get(ctx, username)
+}
+
+// ListUsers returns every user, ordered by username: the usernames in the
+// users set, then one pipeline that reads their records (split by node on a
+// Cluster). Usernames whose record has gone are skipped.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	return s.users.list(ctx)
+}
+
+// CreateUser stores a new user (SET NX on its record, then SADD of its
+// username), or returns store.ErrConflict when one with u.Username exists.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	return s.users.create(ctx, u)
+}
+
+// UpdateUser replaces the user with u.Username (SET XX), or returns
+// store.ErrNotFound.
+func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	return s.users.update(ctx, u)
+}
+
+// DeleteUser removes the user (DEL of its record, then SREM of its
+// username), or returns store.ErrNotFound.
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	return s.users.delete(ctx, username)
+}
+
+// AppendAudit stores r as a new entry of the audit stream (XADD MAXLEN ~
+// record.AuditRetained) and returns it with its ID set to the entry's ID;
+// an ID r already carries is replaced. Redis assigns the ID from its own
+// clock, "<ms>-<seq>", strictly increasing. A zero r.Time is set to the
+// time in the ID.
+func (s *Store) AppendAudit(ctx context.Context, r store.AuditRecord) (store.AuditRecord, error) {
+	r, err := record.NormalizeAudit(r)
+	if err != nil {
+		return store.AuditRecord{}, err
+	}
+	r.ID = ""
+	b, err := json.Marshal(r)
+	if err != nil {
+		return store.AuditRecord{}, fmt.Errorf("store: append audit: encode: %w", err)
+	}
+	entry, err := s.rdb.XAdd(ctx, &goredis.XAddArgs{
+		Stream: auditKey,
+		MaxLen: record.AuditRetained,
+		Approx: true,
+		ID:     "*",
+		Values: []any{auditField, b},
+	}).Result()
+	if err != nil {
+		return store.AuditRecord{}, unavailable("append audit", err)
+	}
+	id, err := record.ParseAuditID(entry)
+	if err != nil {
+		return store.AuditRecord{}, unavailable("append audit", fmt.Errorf("entry ID %q is not an audit record ID", entry))
+	}
+	return record.StampAudit(r, id), nil
+}
+
+// ListAudit returns up to limit records, newest first, older than the record
+// with ID before, or the newest ones when before is empty (XREVRANGE from
+// "(before" or "+", with COUNT). A limit that is not positive or is above
+// record.MaxAuditPage (1000) means 1000. Any well-formed ID is a cursor,
+// also one whose record was trimmed; a before that is not an audit record
+// ID is an error (not store.ErrNotFound).
+func (s *Store) ListAudit(ctx context.Context, limit int, before string) ([]store.AuditRecord, error) {
+	limit = record.AuditPageSize(limit)
+	from := "+"
+	if before != "" {
+		b, err := record.ParseAuditID(before)
+		if err != nil {
+			return nil, fmt.Errorf("store: list audit: %w", err)
+		}
+		if b == (record.AuditID{}) {
+			// Nothing is older than 0-0, and Redis refuses "(0-0".
+			return []store.AuditRecord{}, nil
+		}
+		from = "(" + b.String()
+	}
+	msgs, err := s.rdb.XRevRangeN(ctx, auditKey, from, "-", int64(limit)).Result()
+	if err != nil {
+		return nil, unavailable("list audit", err)
+	}
+	out := make([]store.AuditRecord, 0, len(msgs))
+	for _, m := range msgs {
+		r, err := decodeAudit(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// decodeAudit reads an audit stream entry. An entry that does not decode
+// means the store is broken, so that is store.ErrUnavailable too.
+func decodeAudit(m goredis.XMessage) (store.AuditRecord, error) {
+	const op = "list audit"
+	id, err := record.ParseAuditID(m.ID)
+	if err != nil {
+		return store.AuditRecord{}, unavailable(op+": decode", fmt.Errorf("entry ID %q is not an audit record ID", m.ID))
+	}
+	v, ok := m.Values[auditField].(string)
+	if !ok {
+		return store.AuditRecord{}, unavailable(op+": decode", fmt.Errorf("entry %s has no %s field", m.ID, auditField))
+	}
+	r, err := decode[store.AuditRecord](op, []byte(v))
+	if err != nil {
+		return store.AuditRecord{}, err
+	}
+	return record.StampAudit(r, id), nil
+}
+
 // Ping reports whether Redis answers PING; store.ErrUnavailable if not.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
@@ -276,35 +336,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// encodeClient validates c and returns its record.
-func encodeClient(c store.Client) ([]byte, error) {
-	c, err := record.NormalizeClient(c)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("store: client %q: encode: %w", c.ID, err)
-	}
-	return b, nil
-}
-
-// decodeClient reads a client record. A record that does not decode means
-// the store is broken, so that is store.ErrUnavailable too.
-func decodeClient(op string, b []byte) (store.Client, error) {
-	var c store.Client
-	if err := json.Unmarshal(b, &c); err != nil {
-		return store.Client{}, unavailable(op+": decode", err)
-	}
-	return c, nil
-}
-
 // unavailable wraps an error of Redis for the operation op.
 func unavailable(op string, err error) error {
 	return fmt.Errorf("store: %s: %w: %w", op, store.ErrUnavailable, err)
 }
 
-func clientKey(id string) string { return "client:" + hashID(id) }
+// Prefixes of the keys of records stored under a user-chosen id.
+const (
+	clientKeyPrefix = "client:"
+	userKeyPrefix   = "user:"
+)
+
 func lockKey(name string) string { return "lock:" + hashID(name) }
 func nonceKey(key string) string { return "nonce:" + hashID(key) }
 func hashID(id string) string {

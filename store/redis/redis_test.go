@@ -78,13 +78,23 @@ func TestKeyLayout(t *testing.T) {
 	if ok, err := s.ClaimNonce(ctx, id, time.Now().Add(time.Hour)); err != nil || !ok {
 		t.Fatalf("ClaimNonce = %v, %v", ok, err)
 	}
+	if err := s.CreateUser(ctx, store.User{Username: id, Email: "x@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	appended, err := s.AppendAudit(ctx, store.AuditRecord{Actor: "admin", Action: "user.create", Target: "user/" + id})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	keys, err := rdb.Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(keys)
-	want := []string{"client:" + sha(id), "clients", "lock:" + sha(id), "nonce:" + sha(id), "signing_keys"}
+	want := []string{
+		"client:" + sha(id), "clients", "lock:" + sha(id), "nonce:" + sha(id), "signing_keys",
+		"user:" + sha(id), "users", "audit",
+	}
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys = %q, want %q", keys, want)
@@ -92,6 +102,20 @@ func TestKeyLayout(t *testing.T) {
 
 	if ok, _ := rdb.SIsMember(ctx, "clients", id).Result(); !ok {
 		t.Error("clients set does not hold the id")
+	}
+	if ok, _ := rdb.SIsMember(ctx, "users", id).Result(); !ok {
+		t.Error("users set does not hold the username")
+	}
+	// The audit trail is one stream whose entry IDs are the record IDs,
+	// each entry the record's JSON in one field.
+	if typ, _ := rdb.Type(ctx, "audit").Result(); typ != "stream" {
+		t.Errorf("audit is a %q, want a stream", typ)
+	}
+	entries, err := rdb.XRange(ctx, "audit", "-", "+").Result()
+	if err != nil || len(entries) != 1 || entries[0].ID != appended.ID || len(entries[0].Values) != 1 {
+		t.Errorf("audit stream = %v, %v; want one entry %s with one field", entries, err, appended.ID)
+	} else if v, _ := entries[0].Values["record"].(string); !strings.Contains(v, `"action":"user.create"`) {
+		t.Errorf("audit entry field record = %q, want the record's JSON", v)
 	}
 	if ok, _ := rdb.HExists(ctx, "signing_keys", "kid-1").Result(); !ok {
 		t.Error("signing_keys hash does not hold the kid")
@@ -105,7 +129,7 @@ func TestKeyLayout(t *testing.T) {
 			t.Errorf("PTTL %s = %v, %v; want an expiry within the hour", key, ttl, err)
 		}
 	}
-	for _, key := range []string{"client:" + sha(id), "clients", "signing_keys"} {
+	for _, key := range []string{"client:" + sha(id), "clients", "signing_keys", "user:" + sha(id), "users", "audit"} {
 		if ttl, _ := rdb.PTTL(ctx, key).Result(); ttl != -1 {
 			t.Errorf("PTTL %s = %v, want no expiry", key, ttl)
 		}
@@ -167,6 +191,89 @@ func TestHalfDoneWrites(t *testing.T) {
 	}
 }
 
+// TestCorruptAuditEntry checks that an audit stream entry the store did not
+// write is a broken store, not an empty or shorter trail.
+func TestCorruptAuditEntry(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	s := redis.New(srv.Client(t))
+	if _, err := s.AppendAudit(ctx, store.AuditRecord{Action: "client.create"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		values []any
+	}{
+		{"not JSON", []any{"record", "{not json"}},
+		{"no record field", []any{"other", "{}"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := rdb.XAdd(ctx, &goredis.XAddArgs{Stream: "audit", Values: tt.values}).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rdb.XDel(context.Background(), "audit", id) })
+			if _, err := s.ListAudit(ctx, 10, ""); !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("ListAudit over a corrupt entry = %v, want ErrUnavailable", err)
+			}
+		})
+	}
+}
+
+// TestAuditTrimmed checks that the audit stream stays near its retention:
+// appending to a stream beyond it drops the oldest entries, never newer
+// than the newest record.AuditRetained (100000).
+func TestAuditTrimmed(t *testing.T) {
+	t.Parallel()
+	const retained = 100_000
+	ctx := t.Context()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	s := redis.New(srv.Client(t))
+
+	// Fill the stream past the retention as an old store without a bound
+	// would have, a pipeline at a time.
+	const filled = retained + 1000
+	for done := 0; done < filled; {
+		batch := min(10_000, filled-done)
+		_, err := rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for range batch {
+				p.XAdd(ctx, &goredis.XAddArgs{Stream: "audit", Values: []any{"record", `{"action":"old"}`}})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done += batch
+	}
+	oldest, err := rdb.XRangeN(ctx, "audit", "-", "+", 1).Result()
+	if err != nil || len(oldest) != 1 {
+		t.Fatalf("XRANGE = %v, %v", oldest, err)
+	}
+
+	r, err := s.AppendAudit(ctx, store.AuditRecord{Action: "client.create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := rdb.XLen(ctx, "audit").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < retained || n > filled {
+		t.Errorf("audit stream holds %d entries after an append to %d, want between %d and %d", n, filled, retained, filled)
+	}
+	if rs, err := s.ListAudit(ctx, 1, ""); err != nil || len(rs) != 1 || rs[0].ID != r.ID {
+		t.Errorf("ListAudit(1) = %v, %v; want the appended record %s", rs, err, r.ID)
+	}
+	if gone, err := rdb.XRange(ctx, "audit", oldest[0].ID, oldest[0].ID).Result(); err != nil || len(gone) != 0 {
+		t.Errorf("the oldest entry %s is still there (%v)", oldest[0].ID, err)
+	}
+}
+
 // TestUnavailableAndRecovery kills Redis under a Store: every operation
 // fails with ErrUnavailable (never ErrNotFound, which would read as "no
 // such client"), and once Redis is back the same Store works again.
@@ -180,6 +287,13 @@ func TestUnavailableAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.PutSigningKey(ctx, store.SigningKey{KID: "k1", Alg: "ES256"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx, store.User{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	logged, err := s.AppendAudit(ctx, store.AuditRecord{Action: "client.create", Target: "client/web"})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -213,6 +327,16 @@ func TestUnavailableAndRecovery(t *testing.T) {
 			}
 			return err
 		}},
+		{"GetUser", func(ctx context.Context) error { _, err := s.GetUser(ctx, "alice"); return err }},
+		{"ListUsers", func(ctx context.Context) error { _, err := s.ListUsers(ctx); return err }},
+		{"CreateUser", func(ctx context.Context) error { return s.CreateUser(ctx, store.User{Username: "bob"}) }},
+		{"UpdateUser", func(ctx context.Context) error { return s.UpdateUser(ctx, store.User{Username: "alice"}) }},
+		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, "alice") }},
+		{"AppendAudit", func(ctx context.Context) error {
+			_, err := s.AppendAudit(ctx, store.AuditRecord{Action: "client.update"})
+			return err
+		}},
+		{"ListAudit", func(ctx context.Context) error { _, err := s.ListAudit(ctx, 10, ""); return err }},
 	}
 	// The group returns once its parallel subtests have.
 	t.Run("down", func(t *testing.T) {
@@ -256,6 +380,21 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	}
 	if err := s.CreateClient(ctx, store.Client{ID: "new"}); err != nil {
 		t.Errorf("CreateClient after restart: %v", err)
+	}
+	if _, err := s.GetUser(ctx, "alice"); err != nil {
+		t.Errorf("GetUser after restart: %v", err)
+	}
+	// The trail survived, and new records still follow the old ones.
+	again, err := s.AppendAudit(ctx, store.AuditRecord{Action: "client.create", Target: "client/new"})
+	if err != nil {
+		t.Fatalf("AppendAudit after restart: %v", err)
+	}
+	trail, err := s.ListAudit(ctx, 10, "")
+	if err != nil {
+		t.Fatalf("ListAudit after restart: %v", err)
+	}
+	if got := []string{trail[0].ID, trail[len(trail)-1].ID}; len(trail) != 2 || got[0] != again.ID || got[1] != logged.ID {
+		t.Errorf("ListAudit after restart = %d records %v, want [%s %s]", len(trail), got, again.ID, logged.ID)
 	}
 	if ok, err := s.AcquireLock(ctx, "l", "a", time.Minute); err != nil || !ok {
 		t.Errorf("AcquireLock after restart (scripts flushed) = %v, %v; want true", ok, err)

@@ -19,6 +19,8 @@ func concurrencyTests() []test {
 		{"CreateDistinctClients", testRaceCreateDistinct},
 		{"ClaimSameNonce", testRaceClaimNonce},
 		{"AcquireSameLock", testRaceAcquireLock},
+		{"CreateSameUser", testRaceCreateUser},
+		{"AppendAudit", testRaceAppendAudit},
 	}
 }
 
@@ -136,6 +138,80 @@ func testRaceAcquireLock(t *testing.T, s store.Store) {
 	for i := range racers {
 		acquire(t, s, "rotate-keys", fmt.Sprint("instance-", i), time.Hour, i == winner,
 			fmt.Sprint("re-acquire by racer ", i))
+	}
+}
+
+// testRaceCreateUser is two sign-ups racing for one username: exactly one
+// gets it, and the stored password hash is the winner's.
+func testRaceCreateUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	errs := make([]error, racers)
+	race(func(i int) {
+		errs[i] = s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: fmt.Sprint("hash-of-racer-", i)})
+	})
+
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("racers %d and %d both created the user", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("racer %d: error = %v, want %v", i, err, store.ErrConflict)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no racer created the user")
+	}
+	got, err := s.GetUser(ctx, "alice")
+	noErr(t, err, "GetUser")
+	if want := fmt.Sprint("hash-of-racer-", winner); got.PasswordHash != want {
+		t.Errorf("stored user carries password hash %q, want the winner's %q", got.PasswordHash, want)
+	}
+	list, err := s.ListUsers(ctx)
+	noErr(t, err, "ListUsers")
+	if len(list) != 1 {
+		t.Errorf("ListUsers returned %d users, want 1", len(list))
+	}
+}
+
+// testRaceAppendAudit appends from every racer at once: each record gets
+// its own ID, and the trail lists them all, newest first.
+func testRaceAppendAudit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	appended := make([]store.AuditRecord, racers)
+	errs := make([]error, racers)
+	race(func(i int) {
+		appended[i], errs[i] = s.AppendAudit(ctx, store.AuditRecord{
+			Actor:  fmt.Sprint("racer-", i),
+			Action: "client.update",
+			Target: "client/web",
+		})
+	})
+	byID := make(map[string]store.AuditRecord, racers)
+	for i := range racers {
+		noErr(t, errs[i], fmt.Sprint("racer ", i))
+		if prev, ok := byID[appended[i].ID]; ok {
+			t.Errorf("racers %s and %s both got ID %s", prev.Actor, appended[i].Actor, appended[i].ID)
+		}
+		byID[appended[i].ID] = appended[i]
+	}
+
+	list := listAudit(t, s, 0, "")
+	if len(list) != racers {
+		t.Fatalf("ListAudit returned %d records, want %d", len(list), racers)
+	}
+	for i, r := range list {
+		want, ok := byID[r.ID]
+		if !ok {
+			t.Errorf("ListAudit[%d] has ID %s, which no racer was given", i, r.ID)
+			continue
+		}
+		sameRecord(t, "ListAudit["+r.ID+"]", want, r)
+		if i > 0 && !parseAuditID(t, list[i-1].ID).after(parseAuditID(t, r.ID)) {
+			t.Errorf("ListAudit[%d] = %s does not follow %s: not newest first", i, r.ID, list[i-1].ID)
+		}
 	}
 }
 

@@ -13,4 +13,12 @@
 // as JSON (stores may compact them) and must be valid JSON, empty slices may
 // read back as nil, times compare with time.Time.Equal, a lock's ttl must be
 // positive, and a nonce whose expiresAt has passed is never recorded.
+//
+// For the audit trail it pins the form of record IDs, "<ms>-<seq>" as Redis
+// stream entry IDs, compared as two numbers; that AppendAudit replaces an ID
+// the caller set and fills a zero Time with the millisecond in the ID; that
+// ListAudit takes any well-formed ID as its before cursor (also one no
+// record has), rejects any other non-empty before with an error that is
+// none of the store's sentinels, and treats a limit that is not positive or
+// is above 1000 as 1000.
 package storetest

@@ -25,6 +25,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeys", signingKeyTests()},
 		{"Locks", lockTests()},
 		{"Nonces", nonceTests()},
+		{"Users", userTests()},
+		{"Audit", auditTests()},
 		{"Concurrency", concurrencyTests()},
 		{"Ping", []test{{"Healthy", testPing}}},
 	}

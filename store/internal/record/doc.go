@@ -1,6 +1,7 @@
 // Package record holds what store/memory and store/redis share about the
 // records of package store: validation, the normal form a record is stored
-// in, deep copies, and the order ListSigningKeys returns.
+// in, deep copies, the orders the List methods return, and the audit trail's
+// record IDs, page size and retention.
 //
 // Both stores keep a record in its normal form, so that one reads back
 // exactly what the other would: json.RawMessage values compacted (and

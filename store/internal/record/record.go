@@ -67,15 +67,7 @@ func CloneClient(c store.Client) store.Client {
 	c.Scopes = cloneStrings(c.Scopes)
 	c.Audiences = cloneStrings(c.Audiences)
 	c.ActorPolicy = cloneBytes(c.ActorPolicy)
-	if len(c.Policies) == 0 {
-		c.Policies = nil
-	} else {
-		ps := make([]json.RawMessage, len(c.Policies))
-		for i, p := range c.Policies {
-			ps[i] = cloneBytes(p)
-		}
-		c.Policies = ps
-	}
+	c.Policies = cloneJSONs(c.Policies)
 	return c
 }
 
@@ -109,6 +101,18 @@ func cloneBytes[S ~[]byte](b S) S {
 		return nil
 	}
 	return slices.Clone(b)
+}
+
+// cloneJSONs deep-copies every message of ms; an empty ms becomes nil.
+func cloneJSONs(ms []json.RawMessage) []json.RawMessage {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]json.RawMessage, len(ms))
+	for i, m := range ms {
+		out[i] = cloneBytes(m)
+	}
+	return out
 }
 
 func cloneStrings(s []string) []string {

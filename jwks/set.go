@@ -443,3 +443,55 @@ func (s *Set) Rotate(ctx context.Context) (Status, error) {
 	}
 	return taking, nil
 }
+
+// Delete removes a key at once — an emergency revocation: every token it
+// signed stops verifying here now and on every other instance at its next
+// reload. If it was signing, the next key takes over at once, without
+// publish-ahead (verifiers refetch the JWK Set on an unknown kid), and a new
+// next key is published behind it.
+func (s *Set) Delete(ctx context.Context, kid string) error {
+	found := false
+	err := s.locked(ctx, func(keys []*Key, now time.Time) error {
+		var deleted, next *Key
+		for _, k := range keys {
+			switch {
+			case k.KID == kid:
+				deleted = k
+			case next == nil && k.SignsFrom.After(now):
+				next = k
+			}
+		}
+		if deleted == nil {
+			return nil
+		}
+		found = true
+		if err := s.keys.DeleteSigningKey(ctx, kid); err != nil {
+			return fmt.Errorf("jwks: delete key %s: %w", kid, err)
+		}
+		if (&snapshot{keys: keys}).signing(now) == deleted && next == nil {
+			// No next key: a new one signs at once, so that an older,
+			// retired key never signs again.
+			if _, err := s.put(ctx, now, now); err != nil {
+				return err
+			}
+		} else if (&snapshot{keys: keys}).signing(now) == deleted {
+			moved := &Key{KID: next.KID, Alg: next.Alg, CreatedAt: next.CreatedAt, SignsFrom: now.UTC(),
+				private: next.private, public: next.public, signers: map[string]jose.Signer{}}
+			if err := s.save(ctx, moved); err != nil {
+				return err
+			}
+		}
+		fresh, err := s.load(ctx)
+		if err != nil {
+			return err
+		}
+		return s.settle(ctx, fresh, now)
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("jwks: key %s: %w", kid, store.ErrNotFound)
+	}
+	return nil
+}

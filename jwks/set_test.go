@@ -321,3 +321,43 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 		t.Fatalf("genuine token refused: %v", err)
 	}
 }
+
+func TestEmergencyDelete(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	st := memory.New(memory.Options{Now: clk.now})
+	s := newSet(t, st, clk, ES256, root, "a")
+	if err := s.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(rotateEvery) // one retired-to-be key, a current one and a next one after the Tick
+	if err := s.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := s.Current()
+	signed := sign(t, s)
+	if err := s.Delete(ctx, cur.KID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(signed, "at+jwt"); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("a token of the deleted key still verifies: %v", err)
+	}
+	if published(s)[cur.KID] {
+		t.Fatal("the deleted key is still published")
+	}
+	now, ok := s.Current()
+	if !ok || now.KID == cur.KID {
+		t.Fatal("no key signs after the emergency delete")
+	}
+	for _, k := range s.Keys() {
+		if k.State == "retired" && k.KID == now.KID {
+			t.Fatal("a retired key signs again")
+		}
+	}
+	if kidOf(t, sign(t, s)) != now.KID {
+		t.Fatal("new tokens do not use the key that took over")
+	}
+	if err := s.Delete(ctx, "no-such-kid"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Delete(unknown) = %v, want ErrNotFound", err)
+	}
+}

@@ -19,6 +19,7 @@ const (
 	PurposeClientSecret = "lineage/client-secret/v1"
 	PurposeFositeHMAC   = "lineage/fosite-hmac/v1"
 	PurposeCSRF         = "lineage/csrf/v1"
+	PurposeAdminActor   = "lineage/admin-actor/v1"
 )
 
 // MinRootLength is the shortest secrets.system entry accepted outside --dev.

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/lineage-oss/lineage/jwks"
+	"github.com/lineage-oss/lineage/oauth"
+)
+
+// Options configure the public listener.
+type Options struct {
+	Issuer string
+	// SigningAlgs are the algorithms tokens are signed with, for discovery.
+	SigningAlgs []string
+	// JWKSMaxAge is the JWK Set's Cache-Control max-age; keys are published
+	// at least this long before they sign.
+	JWKSMaxAge time.Duration
+	// MaxBodyBytes bounds every request body.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	// Ready reports whether the issuer can serve (the store answers and a
+	// key signs).
+	Ready func(ctx context.Context) error
+}
+
+// NewPublic returns the handler of the public listener (the issuer URL).
+func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set) http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	e.Use(accessLog(opts.Logger))
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", opts.MaxBodyBytes)))
+
+	discovery := newDiscovery(opts)
+	e.GET("/.well-known/openid-configuration", discovery.serve)
+	e.GET("/.well-known/oauth-authorization-server", discovery.serve)
+	e.GET("/.well-known/jwks.json", func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(opts.JWKSMaxAge.Seconds())))
+		return c.JSON(http.StatusOK, keys.Public())
+	})
+	e.POST("/token", func(c echo.Context) error {
+		return provider.Token(c.Request().Context(), c.Response(), c.Request())
+	})
+	e.POST("/introspect", func(c echo.Context) error {
+		out, err := provider.Introspect(c.Request().Context(), c.Request())
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.JSON(http.StatusOK, out)
+	})
+	e.GET("/health/alive", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "alive"})
+	})
+	e.GET("/health/ready", func(c echo.Context) error {
+		if err := opts.Ready(c.Request().Context()); err != nil {
+			opts.Logger.WarnContext(c.Request().Context(), "not ready", "error", err.Error())
+			return echo.NewHTTPError(http.StatusServiceUnavailable)
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+	return e
+}
+
+// accessLog logs one line per request: method, path (never the query,
+// which may carry a token), status and latency. Bodies are never logged.
+func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod:    true,
+		LogURIPath:   true,
+		LogStatus:    true,
+		LogLatency:   true,
+		LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency),
+			)
+			return nil
+		},
+	})
+}

@@ -154,6 +154,93 @@ type Audit interface {
 	ListAudit(ctx context.Context, limit int, before string) ([]AuditRecord, error)
 }
 
+// IAMUser is an IAM user (DESIGN.md "IAM model"): a principal
+// arn:<partition>:iam::<account>:user/<Name> with identity policies. Its
+// access keys are stored apart (AccessKeys).
+type IAMUser struct {
+	Name      string            `json:"name"`
+	ID        string            `json:"id"` // AIDA…, the aws:userid
+	Policies  []json.RawMessage `json:"policies,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// IAMUsers stores IAM users.
+type IAMUsers interface {
+	// GetIAMUser returns the user, or ErrNotFound.
+	GetIAMUser(ctx context.Context, name string) (IAMUser, error)
+	// ListIAMUsers returns every user, ordered by name.
+	ListIAMUsers(ctx context.Context) ([]IAMUser, error)
+	// CreateIAMUser stores a new user, or returns ErrConflict.
+	CreateIAMUser(ctx context.Context, u IAMUser) error
+	// UpdateIAMUser replaces an existing user, or returns ErrNotFound.
+	UpdateIAMUser(ctx context.Context, u IAMUser) error
+	// DeleteIAMUser removes a user, or returns ErrNotFound.
+	DeleteIAMUser(ctx context.Context, name string) error
+}
+
+// AccessKey is a long-term IAM access key (AKIA…). The secret is sealed
+// (AES-GCM, bound to the key id) by the iam package: SigV4 needs it back.
+type AccessKey struct {
+	ID            string    `json:"id"`
+	UserName      string    `json:"user_name"`
+	SealedSecret  []byte    `json:"sealed_secret"`
+	Active        bool      `json:"active"`
+	CreatedAt     time.Time `json:"created_at"`
+	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
+}
+
+// AccessKeys stores access keys, found by id (on every signed request) and
+// by user.
+type AccessKeys interface {
+	// GetAccessKey returns the key with id, or ErrNotFound.
+	GetAccessKey(ctx context.Context, id string) (AccessKey, error)
+	// ListAccessKeys returns the keys of a user, ordered by CreatedAt then id.
+	ListAccessKeys(ctx context.Context, userName string) ([]AccessKey, error)
+	// CreateAccessKey stores a new key, or returns ErrConflict.
+	CreateAccessKey(ctx context.Context, k AccessKey) error
+	// UpdateAccessKey replaces an existing key (to deactivate it), or
+	// returns ErrNotFound. The user name may not change.
+	UpdateAccessKey(ctx context.Context, k AccessKey) error
+	// DeleteAccessKey removes a key, or returns ErrNotFound.
+	DeleteAccessKey(ctx context.Context, id string) error
+}
+
+// IAMRole is an IAM role: a trust policy saying who may assume it, identity
+// policies for its sessions and the longest session it grants.
+type IAMRole struct {
+	Name               string            `json:"name"`
+	ID                 string            `json:"id"` // AROA…
+	MaxSessionDuration time.Duration     `json:"max_session_duration"`
+	TrustPolicy        json.RawMessage   `json:"trust_policy"`
+	Policies           []json.RawMessage `json:"policies,omitempty"`
+	CreatedAt          time.Time         `json:"created_at"`
+	UpdatedAt          time.Time         `json:"updated_at"`
+}
+
+// IAMRoles stores IAM roles.
+type IAMRoles interface {
+	// GetIAMRole returns the role, or ErrNotFound.
+	GetIAMRole(ctx context.Context, name string) (IAMRole, error)
+	// ListIAMRoles returns every role, ordered by name.
+	ListIAMRoles(ctx context.Context) ([]IAMRole, error)
+	// CreateIAMRole stores a new role, or returns ErrConflict.
+	CreateIAMRole(ctx context.Context, r IAMRole) error
+	// UpdateIAMRole replaces an existing role, or returns ErrNotFound.
+	UpdateIAMRole(ctx context.Context, r IAMRole) error
+	// DeleteIAMRole removes a role, or returns ErrNotFound.
+	DeleteIAMRole(ctx context.Context, name string) error
+}
+
+// OrgPolicies stores the organisation guardrail policies (SCP-like), as
+// one ordered list replaced as a whole.
+type OrgPolicies interface {
+	// GetOrgPolicies returns the stored guardrails (none: an empty list).
+	GetOrgPolicies(ctx context.Context) ([]json.RawMessage, error)
+	// PutOrgPolicies replaces the stored guardrails.
+	PutOrgPolicies(ctx context.Context, policies []json.RawMessage) error
+}
+
 // Store is everything one backing store provides.
 type Store interface {
 	Clients
@@ -162,6 +249,10 @@ type Store interface {
 	Nonces
 	Users
 	Audit
+	IAMUsers
+	AccessKeys
+	IAMRoles
+	OrgPolicies
 	// Ping reports whether the store is reachable (ErrUnavailable if not).
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.

@@ -1,7 +1,8 @@
 // Package memory is lineage's embedded, in-process store.Store: the default
 // when no Redis is configured (and what `lineage serve --dev` uses).
 //
-// Everything lives in maps (the audit trail in a slice) behind one
+// Everything lives in maps (the audit trail and the organisation policies in
+// slices) behind one
 // sync.RWMutex, so the store is only shared by the goroutines of one
 // process: locks and nonces do not coordinate several issuer instances, and
 // nothing survives a restart.

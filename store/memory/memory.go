@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -44,6 +45,13 @@ type Store struct {
 	// lastAuditID is the ID of the newest record ever appended.
 	audit       []auditEntry
 	lastAuditID record.AuditID
+
+	// IAM users and roles are by name, access keys by id (ListAccessKeys
+	// picks a user's out of them all); orgPolicies is never nil.
+	iamUsers    map[string]store.IAMUser
+	accessKeys  map[string]store.AccessKey
+	iamRoles    map[string]store.IAMRole
+	orgPolicies []json.RawMessage
 }
 
 // auditEntry is one stored audit record and its parsed ID.
@@ -68,13 +76,17 @@ func New(o Options) *Store {
 		now = time.Now
 	}
 	return &Store{
-		now:     now,
-		clients: make(map[string]store.Client),
-		keys:    make(map[string]store.SigningKey),
-		locks:   make(map[string]heldLock),
-		nonces:  make(map[string]time.Time),
-		sweepAt: minNonceSweep,
-		users:   make(map[string]store.User),
+		now:         now,
+		clients:     make(map[string]store.Client),
+		keys:        make(map[string]store.SigningKey),
+		locks:       make(map[string]heldLock),
+		nonces:      make(map[string]time.Time),
+		sweepAt:     minNonceSweep,
+		users:       make(map[string]store.User),
+		iamUsers:    make(map[string]store.IAMUser),
+		accessKeys:  make(map[string]store.AccessKey),
+		iamRoles:    make(map[string]store.IAMRole),
+		orgPolicies: []json.RawMessage{},
 	}
 }
 

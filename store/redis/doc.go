@@ -17,13 +17,39 @@
 //	lock:<sha256(name)>        STRING  the owner; expires with the lock (PX)
 //	nonce:<sha256(key)>        STRING  "1"; expires at the nonce's expiresAt (PXAT)
 //	audit                      STREAM  one entry per audit record, its JSON in the field "record"
+//	iam_user:<sha256(name)>    STRING  the IAM user record, JSON
+//	iam_users                  SET     the names of every IAM user (for ListIAMUsers)
+//	iam_role:<sha256(name)>    STRING  the IAM role record, JSON
+//	iam_roles                  SET     the names of every IAM role (for ListIAMRoles)
+//	access_key:<sha256(id)>    STRING  the access key record, JSON
+//	iam_user_keys:<sha256(user name)>
+//	                           SET     the ids of the user's access keys (for ListAccessKeys)
+//	org_policies               STRING  the organisation policies, one JSON array
 //
 // A client is created by SET NX on its record, then SADD of its id; it is
 // deleted by DEL then SREM. The two keys live in different slots, so a
 // failure between the steps can leave an id in clients whose record is gone
 // (ListClients skips it) or a record whose id is missing from clients (the
 // next CreateClient or UpdateClient of that id adds it back). Users are
-// stored the same way, under their username.
+// stored the same way, under their username, and IAM users and roles under
+// their name.
+//
+// # Access keys
+//
+// GetAccessKey, on every signed request, is one GET. An access key is
+// created by SET NX on its record, then SADD of its id to its user's
+// iam_user_keys set; on conflict the id is added to the set of the stored
+// key's user (not of the refused key's), to repair a create that failed
+// between the steps. UpdateAccessKey is a script on the record alone that
+// refuses a changed user name (store.ErrInvalid), then SADD; DeleteAccessKey
+// is GETDEL of the record, then SREM from its user's set. ListAccessKeys
+// reads the user's set, then the records in one pipeline, and skips ids
+// whose record has gone or belongs to another user (an id deleted and
+// created again for someone else). DeleteIAMUser leaves the user's keys and
+// set alone: the caller deletes the keys first.
+//
+// The organisation policies are one key, replaced as a whole by one SET, so
+// a reader sees one list or the other, never a mix.
 //
 // # Audit trail
 //
@@ -37,10 +63,15 @@
 //
 // # Errors
 //
-// A missing record is store.ErrNotFound and a duplicate client is
-// store.ErrConflict. Every other failure of Redis (or of decoding what it
+// A missing record is store.ErrNotFound, a duplicate record is
+// store.ErrConflict, and an argument the store refuses (an IAM policy that
+// is not a JSON object, an access key moved to another user) is
+// store.ErrInvalid. Every other failure of Redis (or of decoding what it
 // returned) wraps store.ErrUnavailable together with the go-redis error, and
 // names the operation; messages never hold secrets or stored values.
+//
+// Commands need Redis 6.2 or later (SET PXAT, GETDEL); scripts touch one
+// key each, so that they run on a Cluster.
 //
 // # Time
 //

@@ -12,9 +12,9 @@ import (
 	"github.com/lineage-oss/lineage/store"
 )
 
-// recordSet stores one kind of record under a user-chosen id, as clients
-// and users are: each record as JSON in a STRING at prefix+sha256(id), and
-// every id in the SET idsKey, for listing. See the package documentation
+// recordSet stores one kind of record under a user-chosen id, as clients,
+// users, IAM users and IAM roles are: each record as JSON in a STRING at
+// prefix+sha256(id), and every id in the SET idsKey, for listing. See the package documentation
 // for what a failure between the two writes leaves behind.
 type recordSet[T any] struct {
 	rdb goredis.UniversalClient
@@ -53,14 +53,30 @@ func (rs recordSet[T]) list(ctx context.Context) ([]T, error) {
 	if err != nil {
 		return nil, unavailable(op, err)
 	}
-	out := make([]T, 0, len(ids))
-	if len(ids) == 0 {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = rs.key(id)
+	}
+	out, err := getRecords[T](ctx, rs.rdb, op, keys)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, rs.compare)
+	return out, nil
+}
+
+// getRecords reads the JSON records at keys in one pipeline (split by node
+// on a Cluster) and returns them in the order of keys, skipping keys that
+// do not exist. It never returns nil.
+func getRecords[T any](ctx context.Context, rdb goredis.UniversalClient, op string, keys []string) ([]T, error) {
+	out := make([]T, 0, len(keys))
+	if len(keys) == 0 {
 		return out, nil
 	}
-	cmds := make([]*goredis.StringCmd, len(ids))
-	_, err = rs.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.Get(ctx, rs.key(id))
+	cmds := make([]*goredis.StringCmd, len(keys))
+	_, err := rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, key := range keys {
+			cmds[i] = p.Get(ctx, key)
 		}
 		return nil
 	})
@@ -81,7 +97,6 @@ func (rs recordSet[T]) list(ctx context.Context) ([]T, error) {
 		}
 		out = append(out, v)
 	}
-	slices.SortFunc(out, rs.compare)
 	return out, nil
 }
 

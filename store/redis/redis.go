@@ -49,9 +49,11 @@ return 0
 
 // Store is the Redis store.Store. It is safe for concurrent use.
 type Store struct {
-	rdb     goredis.UniversalClient
-	clients recordSet[store.Client]
-	users   recordSet[store.User]
+	rdb      goredis.UniversalClient
+	clients  recordSet[store.Client]
+	users    recordSet[store.User]
+	iamUsers recordSet[store.IAMUser]
+	iamRoles recordSet[store.IAMRole]
 }
 
 // Interface guard.
@@ -82,6 +84,24 @@ func New(rdb goredis.UniversalClient) *Store {
 			id:        func(u store.User) string { return u.Username },
 			normalize: record.NormalizeUser,
 			compare:   record.CompareUsers,
+		},
+		iamUsers: recordSet[store.IAMUser]{
+			rdb:       rdb,
+			noun:      "iam user",
+			prefix:    iamUserKeyPrefix,
+			idsKey:    iamUserIDsKey,
+			id:        func(u store.IAMUser) string { return u.Name },
+			normalize: record.NormalizeIAMUser,
+			compare:   record.CompareIAMUsers,
+		},
+		iamRoles: recordSet[store.IAMRole]{
+			rdb:       rdb,
+			noun:      "iam role",
+			prefix:    iamRoleKeyPrefix,
+			idsKey:    iamRoleIDsKey,
+			id:        func(r store.IAMRole) string { return r.Name },
+			normalize: record.NormalizeIAMRole,
+			compare:   record.CompareIAMRoles,
 		},
 	}
 }

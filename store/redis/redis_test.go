@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -85,6 +86,19 @@ func TestKeyLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CreateIAMUser(ctx, store.IAMUser{Name: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateIAMRole(ctx, store.IAMRole{Name: id, TrustPolicy: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// The odd string is both the key's id and its user's name.
+	if err := s.CreateAccessKey(ctx, store.AccessKey{ID: id, UserName: id, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutOrgPolicies(ctx, []json.RawMessage{json.RawMessage(`{ "Sid": "guard" }`)}); err != nil {
+		t.Fatal(err)
+	}
 
 	keys, err := rdb.Keys(ctx, "*").Result()
 	if err != nil {
@@ -94,6 +108,8 @@ func TestKeyLayout(t *testing.T) {
 	want := []string{
 		"client:" + sha(id), "clients", "lock:" + sha(id), "nonce:" + sha(id), "signing_keys",
 		"user:" + sha(id), "users", "audit",
+		"iam_user:" + sha(id), "iam_users", "iam_role:" + sha(id), "iam_roles",
+		"access_key:" + sha(id), "iam_user_keys:" + sha(id), "org_policies",
 	}
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
@@ -105,6 +121,24 @@ func TestKeyLayout(t *testing.T) {
 	}
 	if ok, _ := rdb.SIsMember(ctx, "users", id).Result(); !ok {
 		t.Error("users set does not hold the username")
+	}
+	if ok, _ := rdb.SIsMember(ctx, "iam_users", id).Result(); !ok {
+		t.Error("iam_users set does not hold the name")
+	}
+	if ok, _ := rdb.SIsMember(ctx, "iam_roles", id).Result(); !ok {
+		t.Error("iam_roles set does not hold the name")
+	}
+	// An access key is one string, read by one GET on every signed request;
+	// its user's set holds its id.
+	if typ, _ := rdb.Type(ctx, "access_key:"+sha(id)).Result(); typ != "string" {
+		t.Errorf("access_key is a %q, want a string", typ)
+	}
+	if members, _ := rdb.SMembers(ctx, "iam_user_keys:"+sha(id)).Result(); !slices.Equal(members, []string{id}) {
+		t.Errorf("iam_user_keys set = %q, want the key id", members)
+	}
+	// The guardrails are one JSON array, compacted.
+	if v, _ := rdb.Get(ctx, "org_policies").Result(); v != `[{"Sid":"guard"}]` {
+		t.Errorf("org_policies = %q, want the JSON array", v)
 	}
 	// The audit trail is one stream whose entry IDs are the record IDs,
 	// each entry the record's JSON in one field.
@@ -129,7 +163,11 @@ func TestKeyLayout(t *testing.T) {
 			t.Errorf("PTTL %s = %v, %v; want an expiry within the hour", key, ttl, err)
 		}
 	}
-	for _, key := range []string{"client:" + sha(id), "clients", "signing_keys", "user:" + sha(id), "users", "audit"} {
+	for _, key := range []string{
+		"client:" + sha(id), "clients", "signing_keys", "user:" + sha(id), "users", "audit",
+		"iam_user:" + sha(id), "iam_users", "iam_role:" + sha(id), "iam_roles",
+		"access_key:" + sha(id), "iam_user_keys:" + sha(id), "org_policies",
+	} {
 		if ttl, _ := rdb.PTTL(ctx, key).Result(); ttl != -1 {
 			t.Errorf("PTTL %s = %v, want no expiry", key, ttl)
 		}
@@ -188,6 +226,122 @@ func TestHalfDoneWrites(t *testing.T) {
 	}
 	if _, err := s.ListClients(ctx); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("ListClients with a corrupt record = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestAccessKeyHalfDoneWrites checks how the store copes with an access key
+// record and its user's set disagreeing, as after a failure between the two
+// writes that create, update or delete a key: a key never lists under a
+// user it does not belong to, and a retried write repairs the set.
+func TestAccessKeyHalfDoneWrites(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	s := redis.New(srv.Client(t))
+	for _, id := range []string{"AKIAA", "AKIAB", "AKIAC"} {
+		if err := s.CreateAccessKey(ctx, store.AccessKey{ID: id, UserName: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aliceKeys := "iam_user_keys:" + sha("alice")
+	listed := func(user string) []string {
+		t.Helper()
+		ks, err := s.ListAccessKeys(ctx, user)
+		if err != nil {
+			t.Fatalf("ListAccessKeys(%s): %v", user, err)
+		}
+		ids := make([]string, len(ks))
+		for i, k := range ks {
+			ids[i] = k.ID
+		}
+		return ids
+	}
+
+	// A record gone but its id still in the set: ListAccessKeys skips it.
+	rdb.Del(ctx, "access_key:"+sha("AKIAC"))
+	if got := listed("alice"); !slices.Equal(got, []string{"AKIAA", "AKIAB"}) {
+		t.Errorf("ListAccessKeys with a vanished record = %q, want [AKIAA AKIAB]", got)
+	}
+	if err := s.DeleteAccessKey(ctx, "AKIAC"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteAccessKey of a vanished record = %v, want ErrNotFound", err)
+	}
+
+	// An id in a set of a user the key does not belong to (its id was
+	// deleted and re-created for another user): not listed there.
+	rdb.SAdd(ctx, "iam_user_keys:"+sha("mallory"), "AKIAA")
+	if got := listed("mallory"); len(got) != 0 {
+		t.Errorf("ListAccessKeys(mallory) with alice's key id in its set = %q, want none", got)
+	}
+
+	// A record whose id is missing from its user's set: a retried create
+	// puts it back (and still reports the conflict), but a conflicting
+	// create for another user does not add it to that user's set.
+	rdb.SRem(ctx, aliceKeys, "AKIAA")
+	if err := s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAA", UserName: "eve"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("CreateAccessKey of alice's unlisted key for eve = %v, want ErrConflict", err)
+	}
+	if ok, _ := rdb.Exists(ctx, "iam_user_keys:"+sha("eve")).Result(); ok != 0 {
+		t.Error("a refused create for eve made eve a set of keys")
+	}
+	if got := listed("alice"); !slices.Equal(got, []string{"AKIAA", "AKIAB"}) {
+		t.Errorf("ListAccessKeys after a create for eve = %q, want [AKIAA AKIAB]", got)
+	}
+	rdb.SRem(ctx, aliceKeys, "AKIAA")
+	if err := s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAA", UserName: "alice"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("CreateAccessKey of an unlisted key = %v, want ErrConflict", err)
+	}
+	if got := listed("alice"); !slices.Equal(got, []string{"AKIAA", "AKIAB"}) {
+		t.Errorf("ListAccessKeys after the retried create = %q, want [AKIAA AKIAB]", got)
+	}
+	// So does an update.
+	rdb.SRem(ctx, aliceKeys, "AKIAB")
+	if err := s.UpdateAccessKey(ctx, store.AccessKey{ID: "AKIAB", UserName: "alice", Active: true}); err != nil {
+		t.Errorf("UpdateAccessKey of an unlisted key: %v", err)
+	}
+	if got := listed("alice"); !slices.Equal(got, []string{"AKIAA", "AKIAB"}) {
+		t.Errorf("ListAccessKeys after the update = %q, want [AKIAA AKIAB]", got)
+	}
+
+	// A delete removes the id from the set of the key's own user.
+	if err := s.DeleteAccessKey(ctx, "AKIAB"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := rdb.SIsMember(ctx, aliceKeys, "AKIAB").Result(); ok {
+		t.Error("DeleteAccessKey left the id in its user's set")
+	}
+
+	// A record that does not decode is a broken store, not a missing key.
+	rdb.Set(ctx, "access_key:"+sha("AKIAA"), "{not json", 0)
+	corrupt := []struct {
+		name string
+		op   func() error
+	}{
+		{"GetAccessKey", func() error { _, err := s.GetAccessKey(ctx, "AKIAA"); return err }},
+		{"ListAccessKeys", func() error { _, err := s.ListAccessKeys(ctx, "alice"); return err }},
+		{"UpdateAccessKey", func() error { return s.UpdateAccessKey(ctx, store.AccessKey{ID: "AKIAA", UserName: "alice"}) }},
+		{"CreateAccessKey", func() error { return s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAA", UserName: "alice"}) }},
+	}
+	for _, tt := range corrupt {
+		if err := tt.op(); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s of a corrupt record = %v, want ErrUnavailable", tt.name, err)
+		}
+	}
+}
+
+// TestCorruptOrgPolicies checks that org_policies holding anything but a
+// JSON array is a broken store, not an empty list of guardrails.
+func TestCorruptOrgPolicies(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	s := redis.New(srv.Client(t))
+	for _, v := range []string{"[{not json", `{"Sid":"guard"}`, `"[]"`} {
+		rdb.Set(ctx, "org_policies", v, 0)
+		if ps, err := s.GetOrgPolicies(ctx); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("GetOrgPolicies of %q = %q, %v; want ErrUnavailable", v, ps, err)
+		}
 	}
 }
 
@@ -296,6 +450,21 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CreateIAMUser(ctx, store.IAMUser{Name: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	key := store.AccessKey{ID: "AKIAIOSFODNN7EXAMPLE", UserName: "ci", SealedSecret: []byte("sealed"), Active: true}
+	if err := s.CreateAccessKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	trust := json.RawMessage(`{"Statement":[]}`)
+	if err := s.CreateIAMRole(ctx, store.IAMRole{Name: "deploy", TrustPolicy: trust}); err != nil {
+		t.Fatal(err)
+	}
+	guard := []json.RawMessage{json.RawMessage(`{"Sid":"guard"}`)}
+	if err := s.PutOrgPolicies(ctx, guard); err != nil {
+		t.Fatal(err)
+	}
 
 	srv.Kill()
 
@@ -337,6 +506,33 @@ func TestUnavailableAndRecovery(t *testing.T) {
 			return err
 		}},
 		{"ListAudit", func(ctx context.Context) error { _, err := s.ListAudit(ctx, 10, ""); return err }},
+		{"GetIAMUser", func(ctx context.Context) error { _, err := s.GetIAMUser(ctx, "ci"); return err }},
+		{"ListIAMUsers", func(ctx context.Context) error { _, err := s.ListIAMUsers(ctx); return err }},
+		{"CreateIAMUser", func(ctx context.Context) error { return s.CreateIAMUser(ctx, store.IAMUser{Name: "new"}) }},
+		{"UpdateIAMUser", func(ctx context.Context) error { return s.UpdateIAMUser(ctx, store.IAMUser{Name: "ci"}) }},
+		{"DeleteIAMUser", func(ctx context.Context) error { return s.DeleteIAMUser(ctx, "ci") }},
+		{"GetAccessKey", func(ctx context.Context) error { _, err := s.GetAccessKey(ctx, key.ID); return err }},
+		{"ListAccessKeys", func(ctx context.Context) error { _, err := s.ListAccessKeys(ctx, "ci"); return err }},
+		{"CreateAccessKey", func(ctx context.Context) error {
+			return s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIANEW", UserName: "ci"})
+		}},
+		{"UpdateAccessKey", func(ctx context.Context) error {
+			deactivated := key
+			deactivated.Active, deactivated.DeactivatedAt = false, time.Now()
+			return s.UpdateAccessKey(ctx, deactivated)
+		}},
+		{"DeleteAccessKey", func(ctx context.Context) error { return s.DeleteAccessKey(ctx, key.ID) }},
+		{"GetIAMRole", func(ctx context.Context) error { _, err := s.GetIAMRole(ctx, "deploy"); return err }},
+		{"ListIAMRoles", func(ctx context.Context) error { _, err := s.ListIAMRoles(ctx); return err }},
+		{"CreateIAMRole", func(ctx context.Context) error {
+			return s.CreateIAMRole(ctx, store.IAMRole{Name: "new", TrustPolicy: trust})
+		}},
+		{"UpdateIAMRole", func(ctx context.Context) error {
+			return s.UpdateIAMRole(ctx, store.IAMRole{Name: "deploy", TrustPolicy: trust})
+		}},
+		{"DeleteIAMRole", func(ctx context.Context) error { return s.DeleteIAMRole(ctx, "deploy") }},
+		{"GetOrgPolicies", func(ctx context.Context) error { _, err := s.GetOrgPolicies(ctx); return err }},
+		{"PutOrgPolicies", func(ctx context.Context) error { return s.PutOrgPolicies(ctx, nil) }},
 	}
 	// The group returns once its parallel subtests have.
 	t.Run("down", func(t *testing.T) {
@@ -402,15 +598,77 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	if err := s.ReleaseLock(ctx, "l", "a"); err != nil {
 		t.Errorf("ReleaseLock after restart: %v", err)
 	}
+
+	// The IAM records survived, and every IAM method works again.
+	if got, err := s.GetAccessKey(ctx, key.ID); err != nil || got.UserName != "ci" || !got.Active {
+		t.Errorf("GetAccessKey after restart = %+v, %v; want ci's active key", got, err)
+	}
+	deactivated := key
+	deactivated.Active, deactivated.DeactivatedAt = false, time.Now()
+	if err := s.UpdateAccessKey(ctx, deactivated); err != nil {
+		t.Errorf("UpdateAccessKey after restart (scripts flushed): %v", err)
+	}
+	if err := s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIANEW", UserName: "ci"}); err != nil {
+		t.Errorf("CreateAccessKey after restart: %v", err)
+	}
+	if keys, err := s.ListAccessKeys(ctx, "ci"); err != nil || len(keys) != 2 || keys[0].Active || keys[0].ID != key.ID {
+		t.Errorf("ListAccessKeys after restart = %+v, %v; want the deactivated key, then AKIANEW", keys, err)
+	}
+	if err := s.DeleteAccessKey(ctx, "AKIANEW"); err != nil {
+		t.Errorf("DeleteAccessKey after restart: %v", err)
+	}
+	if _, err := s.GetIAMUser(ctx, "ci"); err != nil {
+		t.Errorf("GetIAMUser after restart: %v", err)
+	}
+	if err := s.CreateIAMUser(ctx, store.IAMUser{Name: "new"}); err != nil {
+		t.Errorf("CreateIAMUser after restart: %v", err)
+	}
+	if users, err := s.ListIAMUsers(ctx); err != nil || len(users) != 2 {
+		t.Errorf("ListIAMUsers after restart = %d users, %v; want 2", len(users), err)
+	}
+	if err := s.UpdateIAMUser(ctx, store.IAMUser{Name: "ci", ID: "AIDA"}); err != nil {
+		t.Errorf("UpdateIAMUser after restart: %v", err)
+	}
+	if err := s.DeleteIAMUser(ctx, "new"); err != nil {
+		t.Errorf("DeleteIAMUser after restart: %v", err)
+	}
+	if _, err := s.GetIAMRole(ctx, "deploy"); err != nil {
+		t.Errorf("GetIAMRole after restart: %v", err)
+	}
+	if err := s.CreateIAMRole(ctx, store.IAMRole{Name: "new", TrustPolicy: trust}); err != nil {
+		t.Errorf("CreateIAMRole after restart: %v", err)
+	}
+	if err := s.UpdateIAMRole(ctx, store.IAMRole{Name: "deploy", TrustPolicy: trust, MaxSessionDuration: time.Hour}); err != nil {
+		t.Errorf("UpdateIAMRole after restart: %v", err)
+	}
+	if err := s.DeleteIAMRole(ctx, "new"); err != nil {
+		t.Errorf("DeleteIAMRole after restart: %v", err)
+	}
+	if roles, err := s.ListIAMRoles(ctx); err != nil || len(roles) != 1 || roles[0].MaxSessionDuration != time.Hour {
+		t.Errorf("ListIAMRoles after restart = %+v, %v; want the updated deploy role", roles, err)
+	}
+	if ps, err := s.GetOrgPolicies(ctx); err != nil || len(ps) != 1 || string(ps[0]) != string(guard[0]) {
+		t.Errorf("GetOrgPolicies after restart = %q, %v; want %q", ps, err, guard)
+	}
+	if err := s.PutOrgPolicies(ctx, nil); err != nil {
+		t.Errorf("PutOrgPolicies after restart: %v", err)
+	}
+	if ps, err := s.GetOrgPolicies(ctx); err != nil || len(ps) != 0 {
+		t.Errorf("GetOrgPolicies after an empty put = %q, %v; want none", ps, err)
+	}
 }
 
 // words turns a method name into the operation its errors name:
-// "ListSigningKeys" is "list signing keys".
+// "ListSigningKeys" is "list signing keys", and "GetIAMUser" is "get iam
+// user".
 func words(method string) string {
+	rs := []rune(method)
 	var b strings.Builder
-	for i, r := range method {
+	for i, r := range rs {
 		if unicode.IsUpper(r) {
-			if i > 0 {
+			// A capital starts a word after a small letter, and so does the
+			// last capital of an acronym that a small letter follows.
+			if i > 0 && (unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])) {
 				b.WriteByte(' ')
 			}
 			r = unicode.ToLower(r)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -21,6 +22,11 @@ func concurrencyTests() []test {
 		{"AcquireSameLock", testRaceAcquireLock},
 		{"CreateSameUser", testRaceCreateUser},
 		{"AppendAudit", testRaceAppendAudit},
+		{"CreateSameIAMUser", testRaceCreateIAMUser},
+		{"CreateSameIAMRole", testRaceCreateIAMRole},
+		{"CreateSameAccessKey", testRaceCreateAccessKey},
+		{"CreateKeysOfOneUser", testRaceCreateKeysOfOneUser},
+		{"PutOrgPolicies", testRacePutOrgPolicies},
 	}
 }
 
@@ -213,6 +219,142 @@ func testRaceAppendAudit(t *testing.T, s store.Store) {
 			t.Errorf("ListAudit[%d] = %s does not follow %s: not newest first", i, r.ID, list[i-1].ID)
 		}
 	}
+}
+
+// oneWinner returns the index of the one racer whose error is nil, failing
+// t when none or several are, or when a loser's error is not ErrConflict.
+func oneWinner(t *testing.T, errs []error, what string) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("racers %d and %d both created the %s", winner, i, what)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("racer %d: error = %v, want %v", i, err, store.ErrConflict)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no racer created the %s", what)
+	}
+	return winner
+}
+
+func testRaceCreateIAMUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	errs := make([]error, racers)
+	race(func(i int) {
+		errs[i] = s.CreateIAMUser(ctx, store.IAMUser{Name: "alice", ID: fmt.Sprint("AIDA-racer-", i)})
+	})
+	winner := oneWinner(t, errs, "IAM user")
+	got, err := s.GetIAMUser(ctx, "alice")
+	noErr(t, err, "GetIAMUser")
+	if want := fmt.Sprint("AIDA-racer-", winner); got.ID != want {
+		t.Errorf("stored IAM user carries id %q, want the winner's %q", got.ID, want)
+	}
+	list, err := s.ListIAMUsers(ctx)
+	noErr(t, err, "ListIAMUsers")
+	if len(list) != 1 {
+		t.Errorf("ListIAMUsers returned %d users, want 1", len(list))
+	}
+}
+
+// testRaceCreateIAMRole is two administrators creating one role with
+// different trust: exactly one trust policy is stored, the winner's.
+func testRaceCreateIAMRole(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	trust := func(i int) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"racer-%d"}}]}`, i))
+	}
+	errs := make([]error, racers)
+	race(func(i int) {
+		errs[i] = s.CreateIAMRole(ctx, store.IAMRole{Name: "deploy", TrustPolicy: trust(i)})
+	})
+	winner := oneWinner(t, errs, "IAM role")
+	got, err := s.GetIAMRole(ctx, "deploy")
+	noErr(t, err, "GetIAMRole")
+	if want := trust(winner); !jsonEqual(got.TrustPolicy, want) {
+		t.Errorf("stored IAM role trusts %s, want the winner's %s", got.TrustPolicy, want)
+	}
+	list, err := s.ListIAMRoles(ctx)
+	noErr(t, err, "ListIAMRoles")
+	if len(list) != 1 {
+		t.Errorf("ListIAMRoles returned %d roles, want 1", len(list))
+	}
+}
+
+// testRaceCreateAccessKey is racers creating one key id, each for its own
+// user: exactly one succeeds, the key is the winner's, and only the winner
+// lists it.
+func testRaceCreateAccessKey(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now()
+	errs := make([]error, racers)
+	race(func(i int) {
+		errs[i] = s.CreateAccessKey(ctx, store.AccessKey{
+			ID:           "AKIAIOSFODNN7EXAMPLE",
+			UserName:     fmt.Sprint("user-", i),
+			SealedSecret: fmt.Append(nil, "secret-of-racer-", i),
+			Active:       true,
+			CreatedAt:    now,
+		})
+	})
+	winner := oneWinner(t, errs, "access key")
+	got, err := s.GetAccessKey(ctx, "AKIAIOSFODNN7EXAMPLE")
+	noErr(t, err, "GetAccessKey")
+	wantUser, wantSecret := fmt.Sprint("user-", winner), fmt.Sprint("secret-of-racer-", winner)
+	if got.UserName != wantUser || string(got.SealedSecret) != wantSecret {
+		t.Errorf("stored access key is %q's with secret %q, want the winner's (%q, %q)",
+			got.UserName, got.SealedSecret, wantUser, wantSecret)
+	}
+	for i := range racers {
+		var want []string
+		if i == winner {
+			want = []string{"AKIAIOSFODNN7EXAMPLE"}
+		}
+		wantKeyIDs(t, s, fmt.Sprint("user-", i), want...)
+	}
+}
+
+// testRaceCreateKeysOfOneUser creates distinct keys of one user at once:
+// the user lists every one.
+func testRaceCreateKeysOfOneUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now()
+	errs := make([]error, racers)
+	want := make([]string, racers)
+	race(func(i int) {
+		want[i] = fmt.Sprintf("AKIA%02d", i)
+		errs[i] = s.CreateAccessKey(ctx, store.AccessKey{ID: want[i], UserName: "alice", CreatedAt: now})
+	})
+	for i, err := range errs {
+		noErr(t, err, fmt.Sprint("racer ", i))
+	}
+	wantKeyIDs(t, s, "alice", want...)
+}
+
+// testRacePutOrgPolicies replaces the guardrails from every racer at once:
+// the stored list is one racer's whole list, never a mix.
+func testRacePutOrgPolicies(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	errs := make([]error, racers)
+	race(func(i int) {
+		errs[i] = s.PutOrgPolicies(ctx, orgPolicies(fmt.Sprint("racer-", i), 3))
+	})
+	for i, err := range errs {
+		noErr(t, err, fmt.Sprint("racer ", i))
+	}
+	got := getOrgPolicies(t, s)
+	for i := range racers {
+		want := orgPolicies(fmt.Sprint("racer-", i), 3)
+		if len(got) == len(want) && jsonEqual(got[0], want[0]) {
+			samePolicies(t, fmt.Sprint("GetOrgPolicies after the race, racer ", i, "'s list"), want, got)
+			return
+		}
+	}
+	t.Errorf("GetOrgPolicies after the race = %s, no racer's list", showPolicies(got))
 }
 
 func testPing(t *testing.T, s store.Store) {

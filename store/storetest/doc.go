@@ -21,4 +21,14 @@
 // record has), rejects any other non-empty before with an error that is
 // none of the store's sentinels, and treats a limit that is not positive or
 // is above 1000 as 1000.
+//
+// For the IAM aggregates it pins that every policy (an IAM user's or
+// role's, a role's trust policy, which a role must have, and each
+// organisation policy) is one JSON object, or is refused with
+// store.ErrInvalid and nothing stored; that UpdateAccessKey refuses a
+// changed UserName with store.ErrInvalid; that ListAccessKeys of a user
+// without keys (or of no user) is an empty list, not store.ErrNotFound;
+// that DeleteIAMUser leaves the user's access keys, which the caller
+// deletes; and that GetOrgPolicies returns the list last put, in its order,
+// as a whole, and an empty, non-nil list when there is none.
 package storetest

@@ -27,6 +27,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Nonces", nonceTests()},
 		{"Users", userTests()},
 		{"Audit", auditTests()},
+		{"IAMUsers", iamUserTests()},
+		{"AccessKeys", accessKeyTests()},
+		{"IAMRoles", iamRoleTests()},
+		{"OrgPolicies", orgPolicyTests()},
 		{"Concurrency", concurrencyTests()},
 		{"Ping", []test{{"Healthy", testPing}}},
 	}

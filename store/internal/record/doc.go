@@ -5,6 +5,8 @@
 //
 // Both stores keep a record in its normal form, so that one reads back
 // exactly what the other would: json.RawMessage values compacted (and
-// rejected when they are not valid JSON), empty slices as nil, and times
+// rejected when they are not valid JSON; IAM policy documents, also trust
+// and organisation policies, when they are not one JSON object, with an
+// error that wraps store.ErrInvalid), empty slices as nil, and times
 // without a monotonic clock reading.
 package record

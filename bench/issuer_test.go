@@ -1,0 +1,279 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lineage-oss/lineage/store/redistest"
+)
+
+// testAdminToken is the admin token of the issuers the tests start.
+const testAdminToken = "bench-test-admin-token-0123456789abcdefgh"
+
+// buildLineage builds cmd/lineage into a temporary directory.
+func buildLineage(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lineage")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/lineage").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build ../cmd/lineage: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// lockedBuffer collects a process's output while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// issuer is a running `lineage serve --dev`.
+type issuer struct {
+	url, adminURL string
+}
+
+// startIssuer runs `lineage serve --dev` on free ports with the extra
+// environment, waits until /health/ready answers 200, and stops it in
+// t.Cleanup.
+func startIssuer(t *testing.T, bin string, extraEnv ...string) issuer {
+	t.Helper()
+	public, adminAddr := freeAddr(t), freeAddr(t)
+	iss := issuer{url: "http://" + public, adminURL: "http://" + adminAddr}
+	cmd := exec.Command(bin, "serve", "--dev")
+	cmd.Env = append(os.Environ(),
+		"LINEAGE_ISSUER="+iss.url, "LINEAGE_HTTP_PUBLIC="+public, "LINEAGE_HTTP_ADMIN="+adminAddr,
+		"LINEAGE_HTTP_ADMIN_TOKEN="+testAdminToken, "LINEAGE_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, extraEnv...)
+	stderr := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = &lockedBuffer{}, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("lineage exited early: %v\n%s", err, stderr.String())
+		default:
+		}
+		if resp, err := http.Get(iss.url + "/health/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return iss
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("lineage not ready in time\n%s", stderr.String())
+	return issuer{}
+}
+
+func (iss issuer) options(scenario string) Options {
+	return Options{
+		URL: iss.url, AdminURL: iss.adminURL, AdminToken: testAdminToken, Scenario: scenario,
+		Concurrency: 8, Duration: 1500 * time.Millisecond, Warmup: 200 * time.Millisecond, Tokens: 500,
+	}
+}
+
+// assertCleanedUp fails unless the issuer has no client lineage bench made.
+func (iss issuer) assertCleanedUp(t *testing.T) {
+	t.Helper()
+	all, err := newAdmin(iss.adminURL, testAdminToken, "").ListClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range all {
+		if strings.HasPrefix(c.ID, ClientIDPrefix) {
+			t.Errorf("client %s is left behind", c.ID)
+		}
+	}
+}
+
+// assertClean fails on any failed request, and unless requests were
+// measured with latencies.
+func assertClean(t *testing.T, r Report) {
+	t.Helper()
+	if r.Requests == 0 || r.RequestsPerSecond <= 0 || r.DurationSeconds <= 0 {
+		t.Fatalf("nothing measured: %+v", r)
+	}
+	if r.Failed != 0 || len(r.Errors) != 0 {
+		t.Fatalf("%d requests failed: %v %v", r.Failed, r.Errors, r.ErrorSamples)
+	}
+	if r.Latency.P50 <= 0 || r.Latency.P50 > r.Latency.P90 || r.Latency.P90 > r.Latency.P99 ||
+		r.Latency.P99 > r.Latency.P999 || r.Latency.P999 > r.Latency.Max {
+		t.Fatalf("latency percentiles out of order: %+v", r.Latency)
+	}
+	var out bytes.Buffer
+	if err := r.Format(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{r.Scenario, "req/s", "p99.9", "GOMAXPROCS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
+}
+
+func TestAgainstTheBinary(t *testing.T) {
+	bin := buildLineage(t)
+
+	t.Run("memory store", func(t *testing.T) {
+		iss := startIssuer(t, bin)
+
+		t.Run("client-credentials", func(t *testing.T) {
+			r, err := Run(context.Background(), iss.options(ScenarioClientCredentials), testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertClean(t, r)
+			if r.Redis != nil {
+				t.Error("a Redis section without --redis-url")
+			}
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("introspect", func(t *testing.T) {
+			opts := iss.options(ScenarioIntrospect)
+			r, err := Run(context.Background(), opts, testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertClean(t, r)
+			pool := r.Setup.Pool
+			if pool[KindValid] != 400 || pool[KindInactive] != 50 || pool[KindMalformed] != 50 {
+				t.Errorf("pool %v, want 400 valid, 50 inactive, 50 malformed", pool)
+			}
+			var checked int64
+			for _, kind := range []string{KindValid, KindInactive, KindMalformed} {
+				if r.Checked[kind] == 0 {
+					t.Errorf("no %s token answered right: %v", kind, r.Checked)
+				}
+				checked += r.Checked[kind]
+			}
+			if checked != r.Requests {
+				t.Errorf("%d answers checked of %d requests", checked, r.Requests)
+			}
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("count", func(t *testing.T) {
+			opts := iss.options(ScenarioIntrospect)
+			opts.Count, opts.Mix = 300, Mix{Inactive: 0.5, Malformed: 0.5}
+			r, err := Run(context.Background(), opts, testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertClean(t, r)
+			if r.Requests != 300 || r.Checked[KindValid] != 0 {
+				t.Errorf("%d requests (%v), want 300 of inactive and malformed tokens", r.Requests, r.Checked)
+			}
+		})
+
+		t.Run("interrupted", func(t *testing.T) {
+			opts := iss.options(ScenarioIntrospect)
+			opts.Duration = time.Minute
+			ctx, cancel := context.WithCancel(context.Background())
+			var progress lockedBuffer
+			go func() {
+				// Interrupt once the measured phase has begun.
+				for !strings.Contains(progress.String(), "measuring") {
+					time.Sleep(10 * time.Millisecond)
+				}
+				cancel()
+			}()
+			start := time.Now()
+			_, err := Run(ctx, opts, &progress)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Error("the run did not stop when interrupted")
+			}
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("wrong admin token", func(t *testing.T) {
+			opts := iss.options(ScenarioClientCredentials)
+			opts.AdminToken = strings.Repeat("x", 40)
+			_, err := Run(context.Background(), opts, nil)
+			if err == nil || !strings.Contains(err.Error(), "401") {
+				t.Fatalf("error %v, want the admin API's 401", err)
+			}
+		})
+	})
+
+	t.Run("redis store", func(t *testing.T) {
+		srv := redistest.Start(t)
+		iss := startIssuer(t, bin, "LINEAGE_STORE_REDIS_URL=redis://"+srv.Addr()+"/0")
+		opts := iss.options(ScenarioIntrospect)
+		opts.RedisURL = "redis://" + srv.Addr() + "/0"
+		r, err := Run(context.Background(), opts, testWriter{t})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertClean(t, r)
+		if r.Redis == nil {
+			t.Fatal("no Redis section with --redis-url")
+		}
+		// redistest.Start runs --save "" --appendonly no.
+		if p := r.Redis.Persistence; p.Mode != "none" || p.AppendOnly != "no" || p.Save != "" || p.AppendFsync == "" {
+			t.Errorf("persistence %+v, want none", p)
+		}
+		// Each introspection authenticates its caller, and a well-signed
+		// token's client is read too: at least one GET per request.
+		if got := r.Redis.Commands["get"]; got < r.Requests {
+			t.Errorf("%d GETs for %d introspections: %v", got, r.Requests, r.Redis.Commands)
+		}
+		if _, ok := r.Redis.Commands["info"]; ok {
+			t.Errorf("the bench's own INFO is counted: %v", r.Redis.Commands)
+		}
+		iss.assertCleanedUp(t)
+	})
+}
+
+// testWriter sends progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

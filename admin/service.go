@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lineage-oss/lineage/clients"
+	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/jwks"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
@@ -24,6 +25,7 @@ type Service struct {
 	clients *clients.Registry
 	users   *users.Directory
 	keys    *jwks.Set
+	iam     *iam.Directory
 	audit   store.Audit
 	mac     *secrets.MAC
 	rand    io.Reader
@@ -36,6 +38,7 @@ type Options struct {
 	Clients *clients.Registry
 	Users   *users.Directory
 	Keys    *jwks.Set
+	IAM     *iam.Directory
 	Audit   store.Audit
 	// MAC hashes client secrets (the client-secret subkey).
 	MAC    *secrets.MAC
@@ -46,7 +49,7 @@ type Options struct {
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{clients: o.Clients, users: o.Users, keys: o.Keys, audit: o.Audit, mac: o.MAC, rand: o.Rand, now: o.Now, logger: o.Logger}
+	return &Service{clients: o.Clients, users: o.Users, keys: o.Keys, iam: o.IAM, audit: o.Audit, mac: o.MAC, rand: o.Rand, now: o.Now, logger: o.Logger}
 }
 
 // record appends an audit record and logs it. The change has happened: a
@@ -354,4 +357,119 @@ func (s *Service) DeleteKey(ctx context.Context, actor, kid string) error {
 // Audit lists audit records, newest first.
 func (s *Service) Audit(ctx context.Context, limit int, before string) ([]store.AuditRecord, error) {
 	return s.audit.ListAudit(ctx, limit, before)
+}
+
+func findings(f []iam.Finding) []iam.Finding {
+	if f == nil {
+		return []iam.Finding{}
+	}
+	return f
+}
+
+// ListIAMUsers returns every IAM user.
+func (s *Service) ListIAMUsers(ctx context.Context) ([]iam.UserView, error) {
+	return s.iam.ListUsers(ctx)
+}
+
+// GetIAMUser returns one IAM user.
+func (s *Service) GetIAMUser(ctx context.Context, name string) (iam.UserView, error) {
+	return s.iam.GetUser(ctx, name)
+}
+
+// IAMUserInput is a new IAM user.
+type IAMUserInput struct {
+	Name     string            `json:"name"`
+	Policies []json.RawMessage `json:"policies,omitempty"`
+}
+
+// CreateIAMUser stores an IAM user; its policies are validated.
+func (s *Service) CreateIAMUser(ctx context.Context, actor string, in IAMUserInput) (iam.UserView, []iam.Finding, error) {
+	u, f, err := s.iam.CreateUser(ctx, in.Name, in.Policies)
+	if err != nil {
+		return iam.UserView{}, f, err
+	}
+	s.record(ctx, actor, "iam_user.create", "iam_user/"+u.Name, nil, u)
+	return u, findings(f), nil
+}
+
+// DeleteIAMUser removes an IAM user and its access keys.
+func (s *Service) DeleteIAMUser(ctx context.Context, actor, name string) error {
+	u, err := s.iam.DeleteUser(ctx, name)
+	if err != nil {
+		return err
+	}
+	s.record(ctx, actor, "iam_user.delete", "iam_user/"+name, u, nil)
+	return nil
+}
+
+// ListAccessKeys lists a user's access keys.
+func (s *Service) ListAccessKeys(ctx context.Context, user string) ([]iam.AccessKeyView, error) {
+	return s.iam.ListAccessKeys(ctx, user)
+}
+
+// CreateAccessKey issues an access key; the secret is returned once.
+func (s *Service) CreateAccessKey(ctx context.Context, actor, user string) (iam.AccessKeyView, string, error) {
+	k, secret, err := s.iam.CreateAccessKey(ctx, user)
+	if err != nil {
+		return iam.AccessKeyView{}, "", err
+	}
+	s.record(ctx, actor, "access_key.create", "iam_user/"+user+"/access_key/"+k.ID, nil, k)
+	return k, secret, nil
+}
+
+// DeactivateAccessKey makes an access key unusable at once.
+func (s *Service) DeactivateAccessKey(ctx context.Context, actor, user, id string) (iam.AccessKeyView, error) {
+	k, err := s.iam.DeactivateAccessKey(ctx, user, id)
+	if err != nil {
+		return iam.AccessKeyView{}, err
+	}
+	s.record(ctx, actor, "access_key.deactivate", "iam_user/"+user+"/access_key/"+id, nil, k)
+	return k, nil
+}
+
+// ListRoles returns every IAM role.
+func (s *Service) ListRoles(ctx context.Context) ([]iam.RoleView, error) { return s.iam.ListRoles(ctx) }
+
+// GetRole returns one IAM role.
+func (s *Service) GetRole(ctx context.Context, name string) (iam.RoleView, error) {
+	return s.iam.GetRole(ctx, name)
+}
+
+// CreateRole stores an IAM role; its policies are validated.
+func (s *Service) CreateRole(ctx context.Context, actor string, in iam.RoleInput) (iam.RoleView, []iam.Finding, error) {
+	r, f, err := s.iam.CreateRole(ctx, in)
+	if err != nil {
+		return iam.RoleView{}, f, err
+	}
+	s.record(ctx, actor, "iam_role.create", "iam_role/"+r.Name, nil, r)
+	return r, findings(f), nil
+}
+
+// DeleteRole removes an IAM role; its sessions stop working at once.
+func (s *Service) DeleteRole(ctx context.Context, actor, name string) error {
+	r, err := s.iam.DeleteRole(ctx, name)
+	if err != nil {
+		return err
+	}
+	s.record(ctx, actor, "iam_role.delete", "iam_role/"+name, r, nil)
+	return nil
+}
+
+// OrgPolicies returns the configured and the stored guardrails.
+func (s *Service) OrgPolicies(ctx context.Context) (configured, stored []json.RawMessage, err error) {
+	return s.iam.StoredOrgPolicies(ctx)
+}
+
+// PutOrgPolicies replaces the stored guardrails; they are validated.
+func (s *Service) PutOrgPolicies(ctx context.Context, actor string, policies []json.RawMessage) ([]iam.Finding, error) {
+	_, before, err := s.iam.StoredOrgPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.iam.PutOrgPolicies(ctx, policies)
+	if err != nil {
+		return f, err
+	}
+	s.record(ctx, actor, "org_policies.put", "org_policies", before, policies)
+	return findings(f), nil
 }

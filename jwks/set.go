@@ -23,6 +23,8 @@ var (
 	// ErrNoSigningKey reports that no key signs yet (the set was never
 	// rotated into shape, or every key was deleted).
 	ErrNoSigningKey = errors.New("jwks: no signing key")
+	// ErrBusy reports that another instance holds the rotation lock.
+	ErrBusy = errors.New("jwks: another instance is rotating the keys")
 	// ErrInvalidToken reports a JWS that is malformed, uses another
 	// algorithm or type than its key, names an unknown kid, or whose
 	// signature does not verify.
@@ -309,9 +311,13 @@ func (s *Set) Tick(ctx context.Context) error {
 	if !s.due(s.snap.Load().keys, s.opts.Now()) {
 		return nil
 	}
-	return s.locked(ctx, func(keys []*Key, now time.Time) error {
+	err := s.locked(ctx, func(keys []*Key, now time.Time) error {
 		return s.settle(ctx, keys, now)
 	})
+	if errors.Is(err, ErrBusy) {
+		return s.Reload(ctx) // another instance is rotating
+	}
+	return err
 }
 
 // due reports whether settle would change anything.
@@ -328,14 +334,14 @@ func (s *Set) due(keys []*Key, now time.Time) bool {
 }
 
 // locked runs change on freshly read keys while holding the rotation lock,
-// then reloads.
+// then reloads. It returns ErrBusy when another instance holds the lock.
 func (s *Set) locked(ctx context.Context, change func([]*Key, time.Time) error) error {
 	ok, err := s.locks.AcquireLock(ctx, rotationLock, s.opts.Owner, time.Minute)
 	if err != nil {
 		return fmt.Errorf("jwks: rotation lock: %w", err)
 	}
 	if !ok {
-		return s.Reload(ctx) // another instance is rotating
+		return ErrBusy
 	}
 	defer s.locks.ReleaseLock(context.WithoutCancel(ctx), rotationLock, s.opts.Owner) //nolint:errcheck // the lock expires anyway
 	keys, err := s.load(ctx)
@@ -432,14 +438,14 @@ func (s *Set) Rotate(ctx context.Context) (Status, error) {
 		if _, err := s.put(ctx, now, signsFrom.Add(s.opts.RotateEvery)); err != nil {
 			return err
 		}
-		taking = Status{KID: moved.KID, Alg: moved.Alg, CreatedAt: moved.CreatedAt, SignsFrom: moved.SignsFrom}
+		taking = Status{KID: moved.KID, Alg: moved.Alg, State: "next", CreatedAt: moved.CreatedAt, SignsFrom: moved.SignsFrom}
+		if !moved.SignsFrom.After(now) {
+			taking.State = "current"
+		}
 		return nil
 	})
 	if err != nil {
 		return Status{}, err
-	}
-	if taking.KID == "" {
-		return Status{}, errors.New("jwks: another instance is rotating; try again")
 	}
 	return taking, nil
 }

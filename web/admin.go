@@ -17,6 +17,7 @@ import (
 
 	"github.com/lineage-oss/lineage/admin"
 	"github.com/lineage-oss/lineage/clients"
+	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/jwks"
 	"github.com/lineage-oss/lineage/store"
 	"github.com/lineage-oss/lineage/users"
@@ -43,8 +44,16 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	e.Use(accessLog(opts.Logger))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", opts.MaxBodyBytes)))
 
+	// Every request on the admin listener needs the token, whatever its path.
+	e.Use(bearer(opts.Token))
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return next(c)
+		}
+	})
 	h := &adminHandlers{svc: svc, actor: opts.ActorID}
-	g := e.Group("/admin/v1", bearer(opts.Token))
+	g := e.Group("/admin/v1")
 	g.GET("/clients", h.listClients)
 	g.POST("/clients", h.createClient)
 	g.GET("/clients/:id", h.getClient)
@@ -62,8 +71,19 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	g.POST("/keys/rotate", h.rotateKey)
 	g.DELETE("/keys/:kid", h.deleteKey)
 	g.GET("/audit", h.audit)
-	// Unknown paths under /admin/v1 answer 401 to the unauthenticated too.
-	g.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
+	g.GET("/iam/users", h.listIAMUsers)
+	g.POST("/iam/users", h.createIAMUser)
+	g.GET("/iam/users/:name", h.getIAMUser)
+	g.DELETE("/iam/users/:name", h.deleteIAMUser)
+	g.GET("/iam/users/:name/access-keys", h.listAccessKeys)
+	g.POST("/iam/users/:name/access-keys", h.createAccessKey)
+	g.DELETE("/iam/users/:name/access-keys/:id", h.deactivateAccessKey)
+	g.GET("/iam/roles", h.listRoles)
+	g.POST("/iam/roles", h.createRole)
+	g.GET("/iam/roles/:name", h.getRole)
+	g.DELETE("/iam/roles/:name", h.deleteRole)
+	g.GET("/iam/org-policies", h.getOrgPolicies)
+	g.PUT("/iam/org-policies", h.putOrgPolicies)
 	return e
 }
 
@@ -93,9 +113,14 @@ type adminHandlers struct {
 }
 
 // param returns a path parameter, unescaped (client ids may be ARNs with
-// a "/" sent as %2F).
+// a "/" sent as %2F). Echo routes on the raw path when the request has one
+// (then parameters are still escaped), else on the decoded path.
 func param(c echo.Context, name string) (string, error) {
-	v, err := url.PathUnescape(c.Param(name))
+	v := c.Param(name)
+	var err error
+	if c.Request().URL.RawPath != "" {
+		v, err = url.PathUnescape(v)
+	}
 	if err != nil || v == "" {
 		return "", fmt.Errorf("%w: bad %s in the path", admin.ErrInvalid, name)
 	}
@@ -344,15 +369,19 @@ func adminError(err error) (int, oauthError) {
 	switch {
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized, oauthError{Error: "unauthorized", Description: "A valid admin bearer token is required."}
-	case errors.Is(err, clients.ErrReadOnly), errors.Is(err, users.ErrReadOnly):
+	case errors.Is(err, clients.ErrReadOnly), errors.Is(err, users.ErrReadOnly), errors.Is(err, iam.ErrReadOnly):
 		return http.StatusConflict, oauthError{Error: "conflict", Description: "The entry comes from the configuration file and is read-only; change the file and restart."}
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, oauthError{Error: "conflict", Description: "An entry with this id already exists."}
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, oauthError{Error: "not_found", Description: "No such entry."}
-	case errors.Is(err, admin.ErrInvalid), errors.Is(err, clients.ErrInvalid), errors.Is(err, users.ErrInvalid), errors.Is(err, store.ErrInvalid):
+	case errors.Is(err, admin.ErrInvalid), errors.Is(err, clients.ErrInvalid), errors.Is(err, users.ErrInvalid), errors.Is(err, store.ErrInvalid), errors.Is(err, iam.ErrInvalid):
 		return http.StatusBadRequest, oauthError{Error: "invalid_request", Description: err.Error()}
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, jwks.ErrNoSigningKey):
+	case errors.Is(err, jwks.ErrBusy):
+		return http.StatusServiceUnavailable, oauthError{Error: "temporarily_unavailable", Description: "Another instance is rotating the signing keys; retry."}
+	case errors.Is(err, jwks.ErrNoSigningKey):
+		return http.StatusServiceUnavailable, oauthError{Error: "temporarily_unavailable", Description: "No signing key is ready yet; retry."}
+	case errors.Is(err, store.ErrUnavailable):
 		return http.StatusServiceUnavailable, oauthError{Error: "temporarily_unavailable", Description: "The store is unavailable; retry."}
 	case errors.As(err, &he):
 		return render(err)
@@ -363,6 +392,13 @@ func adminError(err error) (int, oauthError) {
 func adminErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		var pe *iam.PolicyError
+		if errors.As(err, &pe) {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			_ = c.JSON(http.StatusBadRequest, map[string]any{"error": "invalid_request",
+				"error_description": "A policy has errors; see findings.", "findings": pe.Findings})
 			return
 		}
 		status, body := adminError(err)
@@ -376,4 +412,153 @@ func adminErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		_ = c.JSON(status, body)
 	}
+}
+
+func (h *adminHandlers) listIAMUsers(c echo.Context) error {
+	all, err := h.svc.ListIAMUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": all})
+}
+
+func (h *adminHandlers) createIAMUser(c echo.Context) error {
+	var in admin.IAMUserInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, f, err := h.svc.CreateIAMUser(c.Request().Context(), h.actor, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"user": u, "findings": f})
+}
+
+func (h *adminHandlers) getIAMUser(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	u, err := h.svc.GetIAMUser(c.Request().Context(), name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (h *adminHandlers) deleteIAMUser(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteIAMUser(c.Request().Context(), h.actor, name); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *adminHandlers) listAccessKeys(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	keys, err := h.svc.ListAccessKeys(c.Request().Context(), name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"access_keys": keys})
+}
+
+func (h *adminHandlers) createAccessKey(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	k, secret, err := h.svc.CreateAccessKey(c.Request().Context(), h.actor, name)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, map[string]any{"access_key": k, "secret_access_key": secret})
+}
+
+func (h *adminHandlers) deactivateAccessKey(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	k, err := h.svc.DeactivateAccessKey(c.Request().Context(), h.actor, name, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"access_key": k})
+}
+
+func (h *adminHandlers) listRoles(c echo.Context) error {
+	all, err := h.svc.ListRoles(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"roles": all})
+}
+
+func (h *adminHandlers) createRole(c echo.Context) error {
+	var in iam.RoleInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	r, f, err := h.svc.CreateRole(c.Request().Context(), h.actor, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"role": r, "findings": f})
+}
+
+func (h *adminHandlers) getRole(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	r, err := h.svc.GetRole(c.Request().Context(), name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (h *adminHandlers) deleteRole(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteRole(c.Request().Context(), h.actor, name); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *adminHandlers) getOrgPolicies(c echo.Context) error {
+	configured, stored, err := h.svc.OrgPolicies(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"configured": configured, "policies": stored})
+}
+
+func (h *adminHandlers) putOrgPolicies(c echo.Context) error {
+	var in struct {
+		Policies []json.RawMessage `json:"policies"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	f, err := h.svc.PutOrgPolicies(c.Request().Context(), h.actor, in.Policies)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"policies": in.Policies, "findings": f})
 }

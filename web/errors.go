@@ -23,6 +23,15 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		var se *stsError
+		if errors.As(err, &se) || c.Path() == stsPath {
+			if se == nil {
+				logger.ErrorContext(c.Request().Context(), "sts request failed", "error", err.Error())
+				se = &stsError{status: http.StatusInternalServerError, code: "InternalFailure", msg: "The request processing has failed."}
+			}
+			renderSTS(c, se)
+			return
+		}
 		status, body := render(err)
 		if status >= http.StatusInternalServerError && status != http.StatusServiceUnavailable {
 			logger.ErrorContext(c.Request().Context(), "request failed",

@@ -31,7 +31,7 @@ type Options struct {
 }
 
 // NewPublic returns the handler of the public listener (the issuer URL).
-func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set) http.Handler {
+func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
@@ -57,6 +57,9 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set) http.Hand
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return c.JSON(http.StatusOK, out)
 	})
+	if sts != nil {
+		e.POST(stsPath, sts.serve)
+	}
 	e.GET("/health/alive", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "alive"})
 	})
@@ -69,6 +72,9 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set) http.Hand
 	})
 	return e
 }
+
+// stsPath is where the STS Query API is served.
+const stsPath = "/sts/"
 
 // accessLog logs one line per request: method, path (never the query,
 // which may carry a token), status and latency. Bodies are never logged.

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lineage-oss/lineage/iam"
+	"github.com/lineage-oss/lineage/iam/policy"
+	"github.com/lineage-oss/lineage/iam/sigv4"
+)
+
+// STS serves the AWS STS Query API at POST /sts/ (AssumeRole,
+// GetCallerIdentity): SigV4 (service sts) authenticates the caller.
+type STS struct {
+	Directory *iam.Directory
+	Verifier  *sigv4.Verifier
+}
+
+// stsError is an STS error rendered as <ErrorResponse> XML.
+type stsError struct {
+	status int
+	code   string
+	msg    string
+	err    error
+}
+
+func (e *stsError) Error() string { return "sts: " + e.code + ": " + e.msg }
+func (e *stsError) Unwrap() error { return e.err }
+
+// authenticate verifies the request's SigV4 signature and returns the
+// principal whose key signed it.
+func authenticate(ctx context.Context, dir *iam.Directory, v *sigv4.Verifier, r *http.Request, body []byte) (iam.Principal, error) {
+	var principal iam.Principal
+	_, err := v.Verify(ctx, r, body, func(ctx context.Context, akid, token string) (sigv4.Secret, error) {
+		secret, p, err := dir.Authenticate(ctx, akid, token)
+		switch {
+		case errors.Is(err, iam.ErrUnknownKey):
+			return sigv4.Secret{}, sigv4.ErrUnknownKey
+		case errors.Is(err, iam.ErrInvalidSessionToken):
+			return sigv4.Secret{}, sigv4.ErrInvalidSessionToken
+		case errors.Is(err, iam.ErrExpiredToken):
+			return sigv4.Secret{}, sigv4.ErrExpiredToken
+		case err != nil:
+			return sigv4.Secret{}, err
+		}
+		principal = p
+		return sigv4.Secret{AccessKeyID: akid, SecretAccessKey: secret}, nil
+	})
+	return principal, err
+}
+
+func (s *STS) serve(c echo.Context) error {
+	r := c.Request()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return &stsError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large.", err}
+	}
+	principal, err := authenticate(r.Context(), s.Directory, s.Verifier, r, body)
+	var sigErr *sigv4.Error
+	if errors.As(err, &sigErr) {
+		return &stsError{sigErr.Code.HTTPStatus(), string(sigErr.Code), sigErr.Message, err}
+	}
+	if err != nil {
+		return err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return &stsError{http.StatusBadRequest, "MalformedQueryString", "The body is not a form.", err}
+	}
+	if v := form.Get("Version"); v != "2011-06-15" {
+		return &stsError{http.StatusBadRequest, "InvalidParameterValue", "Version must be 2011-06-15.", nil}
+	}
+	switch form.Get("Action") {
+	case "GetCallerIdentity":
+		// As on AWS, no permission is needed: an explicit Deny of
+		// sts:GetCallerIdentity does not stop it.
+		var out getCallerIdentityResponse
+		out.Result.Arn, out.Result.UserID, out.Result.Account = principal.ARN, principal.UserID, principal.Account
+		return writeSTS(c, &out, &out.Xmlns, &out.Metadata)
+	case "AssumeRole":
+		return s.assumeRole(c, principal, form)
+	}
+	return &stsError{http.StatusBadRequest, "InvalidAction", "The action is not valid for this endpoint.", nil}
+}
+
+func (s *STS) assumeRole(c echo.Context, principal iam.Principal, form url.Values) error {
+	in := iam.AssumeRoleInput{RoleARN: form.Get("RoleArn"), SessionName: form.Get("RoleSessionName"), Policy: form.Get("Policy")}
+	if v := form.Get("DurationSeconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 43200 {
+			return &stsError{http.StatusBadRequest, iam.CodeValidationError, "DurationSeconds must be an integer from 900 to 43200.", nil}
+		}
+		in.Duration = time.Duration(n) * time.Second
+	}
+	if in.RoleARN == "" {
+		return &stsError{http.StatusBadRequest, "MissingParameter", "RoleArn is required.", nil}
+	}
+	in.Context = map[string][]string{
+		policy.KeySourceIP:        {sourceIP(c.Request())},
+		policy.KeySecureTransport: {strconv.FormatBool(c.Request().TLS != nil)},
+	}
+	creds, user, err := s.Directory.AssumeRole(c.Request().Context(), principal, in)
+	var iamErr *iam.Error
+	if errors.As(err, &iamErr) {
+		status := http.StatusBadRequest
+		if iamErr.Code == iam.CodeAccessDenied {
+			status = http.StatusForbidden
+		}
+		return &stsError{status, iamErr.Code, iamErr.Message, err}
+	}
+	if err != nil {
+		return err
+	}
+	var out assumeRoleResponse
+	out.Result.Credentials = stsCredentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+		SessionToken: creds.SessionToken, Expiration: creds.Expiration}
+	out.Result.AssumedRoleUser = stsAssumedRoleUser{Arn: user.ARN, AssumedRoleID: user.AssumedRoleID}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return writeSTS(c, &out, &out.Xmlns, &out.Metadata)
+}
+
+// sourceIP is the caller's address (aws:SourceIp). Forwarded headers are
+// not trusted here; http.trusted_proxies is honoured by a later change.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeSTS(c echo.Context, v any, xmlns *string, meta *stsResponseMetadata) error {
+	*xmlns = stsNamespace
+	meta.RequestID = requestID()
+	c.Response().Header().Set("x-amzn-RequestId", meta.RequestID)
+	return c.XML(http.StatusOK, v)
+}
+
+// renderSTS writes an STS error as <ErrorResponse> XML.
+func renderSTS(c echo.Context, e *stsError) {
+	var out stsErrorResponse
+	out.Xmlns = stsNamespace
+	out.Error.Type = "Sender"
+	if e.status >= 500 {
+		out.Error.Type = "Receiver"
+	}
+	out.Error.Code, out.Error.Message = e.code, e.msg
+	out.RequestID = requestID()
+	c.Response().Header().Set("x-amzn-RequestId", out.RequestID)
+	_ = c.XML(e.status, &out)
+}

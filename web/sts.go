@@ -24,6 +24,10 @@ import (
 type STS struct {
 	Directory *iam.Directory
 	Verifier  *sigv4.Verifier
+	// Now is the clock the verifier checks skew against; responses carry
+	// it in their Date header, from which the AWS SDKs correct their own
+	// clock after RequestTimeTooSkewed.
+	Now func() time.Time
 }
 
 // stsError is an STS error rendered as <ErrorResponse> XML.
@@ -61,6 +65,7 @@ func authenticate(ctx context.Context, dir *iam.Directory, v *sigv4.Verifier, r 
 
 func (s *STS) serve(c echo.Context) error {
 	r := c.Request()
+	c.Response().Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return &stsError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large.", err}

@@ -195,7 +195,7 @@ func newSTS(cfg config.Config, dir *iam.Directory, d deps) (*web.STS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &web.STS{Directory: dir, Verifier: verifier}, nil
+	return &web.STS{Directory: dir, Verifier: verifier, Now: d.now}, nil
 }
 
 // run keeps the key set current until ctx ends.

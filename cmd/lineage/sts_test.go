@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -136,5 +137,56 @@ func TestSTSWithTheAWSSDK(t *testing.T) {
 				t.Fatalf("error code %q (%v), want %s", got, err, tt.code)
 			}
 		})
+	}
+}
+
+// retryingSTSClient is the STS client with the SDK's default retries, which
+// include its clock-skew correction.
+func retryingSTSClient(issuer, akid, secret, token string) *sts.Client {
+	return sts.New(sts.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(issuer + "/sts/"),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret, SessionToken: token}, nil
+		}),
+	})
+}
+
+func TestSTSClockSkewAndExpiry(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	ctx := context.Background()
+
+	// The issuer's clock runs 10 minutes ahead: the first attempt is
+	// refused as skewed, the SDK corrects its clock from the Date header and
+	// the retry succeeds.
+	iss.clock.add(10 * time.Minute)
+	deployer := retryingSTSClient(iss.url, "AKIAEXAMPLEDEPLOYER1", iamSecret, "")
+	who, err := deployer.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("no success after the SDK's clock-skew correction: %v", err)
+	}
+	if aws.ToString(who.Arn) != "arn:aws:iam::111122223333:user/deployer" {
+		t.Fatalf("Arn %s", aws.ToString(who.Arn))
+	}
+	noRetry := stsClient(iss.url, "AKIAEXAMPLEDEPLOYER1", iamSecret, "")
+	if _, err := noRetry.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(err) != "RequestTimeTooSkewed" {
+		t.Fatalf("a skewed request without retries: %v, want RequestTimeTooSkewed", err)
+	}
+
+	// A 15-minute session, then the issuer's clock passes its expiration.
+	out, err := deployer.AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::111122223333:role/ExampleAppClientRole"), RoleSessionName: aws.String("short"),
+		DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	session := retryingSTSClient(iss.url, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	if _, err := session.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	iss.clock.add(16 * time.Minute)
+	if _, err := session.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(err) != "ExpiredToken" {
+		t.Fatalf("an expired session: %v, want ExpiredToken", err)
 	}
 }

@@ -23,6 +23,9 @@ const (
 // for concurrent use; compile once, evaluate at every request.
 type Policy struct {
 	version    string
+	id         string // the Id element, when hasID
+	hasID      bool
+	single     bool // Statement was written as one object, not a list
 	statements []statement
 }
 
@@ -36,6 +39,7 @@ func (p *Policy) Len() int { return len(p.statements) }
 // statement is a compiled Statement element.
 type statement struct {
 	label     string // Sid, or the statement's place: Statement[2]
+	sid       string // the Sid as written ("" when none)
 	deny      bool
 	principal *principalElem // nil: no Principal/NotPrincipal
 	act       actionElem
@@ -104,10 +108,12 @@ type stmtOutline struct {
 	actions      []valueAt         // the values of Action or NotAction
 }
 
-// valueAt is a string value and its JSON path.
+// valueAt is a scalar value as text, its JSON path and its JSON type
+// (jString, or jNumber or jBool for condition values).
 type valueAt struct {
 	s    string
 	path string
+	kind jkind
 }
 
 // finding is a Finding with what the package needs to sort and classify
@@ -177,7 +183,9 @@ func compile(doc []byte) (*Policy, *outline, []finding) {
 		case "Id":
 			if v.kind != jString {
 				c.grammarError(kp, "Id must be a string")
+				continue
 			}
+			p.id, p.hasID = v.text, true
 		case "Statement":
 			stmtNode = v
 		default:
@@ -189,6 +197,7 @@ func compile(doc []byte) (*Policy, *outline, []finding) {
 		c.grammarError("$", "a policy needs a Statement")
 	case stmtNode.kind == jObject:
 		c.order = 0
+		p.single = true
 		st, so := c.statement(stmtNode, "$.Statement", "Statement")
 		p.statements = append(p.statements, st)
 		out.stmts = append(out.stmts, so)
@@ -234,7 +243,7 @@ func (c *compiler) statement(n *jnode, path, place string) (statement, stmtOutli
 				c.grammarError(kp, "Sid must be a string")
 				continue
 			}
-			so.sid = v.text
+			so.sid, st.sid = v.text, v.text
 			if v.text != "" {
 				st.label = v.text
 			}
@@ -319,7 +328,7 @@ func (c *compiler) strings(n *jnode, path string, scalars bool) []valueAt {
 	}
 	switch {
 	case ok(n):
-		return []valueAt{{n.text, path}}
+		return []valueAt{{n.text, path, n.kind}}
 	case n.kind == jArray:
 		if len(n.vals) == 0 {
 			c.grammarError(path, "must not be an empty list")
@@ -332,7 +341,7 @@ func (c *compiler) strings(n *jnode, path string, scalars bool) []valueAt {
 				c.grammarError(ip, "must be "+what+", not "+item.kind.String())
 				continue
 			}
-			out = append(out, valueAt{item.text, ip})
+			out = append(out, valueAt{item.text, ip, item.kind})
 		}
 		return out
 	}
@@ -434,7 +443,7 @@ func (c *compiler) principal(n *jnode, path string, so *stmtOutline) *principalE
 			c.grammarError(path, "a Principal string must be \"*\"; name principals as {\"AWS\": \"arn:…\"}")
 			return nil
 		}
-		pe.any = true
+		pe.any, pe.star = true, true
 		so.principalAny = path
 		return pe
 	}
@@ -449,6 +458,11 @@ func (c *compiler) principal(n *jnode, path string, so *stmtOutline) *principalE
 	for i, k := range n.keys {
 		kp := childPath(path, k)
 		vals := c.strings(n.vals[i], kp, false)
+		written := principalType{name: k}
+		for _, v := range vals {
+			written.vals = append(written.vals, v.s)
+		}
+		pe.written = append(pe.written, written)
 		switch k {
 		case "AWS":
 			for _, v := range vals {
@@ -554,7 +568,7 @@ func (c *compiler) conditions(n *jnode, path string, deny bool, vars []keyRef) (
 				c.warn(kp, "lineage never sets "+keyName+": the condition sees it as missing")
 			}
 			c.checkKeyUse(o, k, keyName, kp, deny)
-			cond := condition{operator: o, key: k}
+			cond := condition{operator: o, key: k, opName: name, keyName: keyName}
 			for _, v := range c.strings(block.vals[j], kp, true) {
 				cv, ok := c.condValue(o, v)
 				if !ok {
@@ -574,7 +588,7 @@ func (c *compiler) conditions(n *jnode, path string, deny bool, vars []keyRef) (
 
 // condValue compiles one condition value for its operator.
 func (c *compiler) condValue(o operator, v valueAt) (condValue, bool) {
-	var cv condValue
+	cv := condValue{raw: v.s, rawKind: v.kind}
 	bad := func(msg string) (condValue, bool) {
 		c.grammarError(v.path, msg)
 		return cv, false

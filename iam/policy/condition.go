@@ -157,21 +157,25 @@ func parseOperator(name string) (o operator, problem string) {
 // are AND'd; the values of one condition are OR'd.
 type condition struct {
 	operator
-	key  keyRef
-	vals []condValue
+	key     keyRef
+	vals    []condValue
+	opName  string // the operator as written: ForAnyValue:StringLike
+	keyName string // the key as written: g:DomainId
 }
 
 // condValue is one compiled condition value; which fields are set depends
 // on the operator.
 type condValue struct {
-	pat    pattern // strings with variables, Like, Arn
-	plain  bool    // String*Equals* without variables: compare lit
-	lit    string
-	num    decimal
-	t      time.Time
-	prefix netip.Prefix
-	b      bool
-	bin    []byte
+	raw     string  // as written, for MarshalJSON
+	rawKind jkind   // jString, jNumber or jBool
+	pat     pattern // strings with variables, Like, Arn
+	plain   bool    // String*Equals* without variables: compare lit
+	lit     string
+	num     decimal
+	t       time.Time
+	prefix  netip.Prefix
+	b       bool
+	bin     []byte
 }
 
 // values is a context key's values in a request. A time key taken from

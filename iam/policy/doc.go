@@ -13,7 +13,10 @@
 // Resource or NotResource, and Condition. Policies written in YAML reach it
 // as canonical JSON with every scalar a string; JSON numbers and booleans
 // are accepted where AWS accepts them, in condition values. Documents are
-// bounded ([MaxDocumentSize], [MaxStatements], nesting and value counts).
+// UTF-8 and bounded ([MaxDocumentSize], [MaxStatements], nesting and value
+// counts). [Policy.MarshalJSON] writes a parsed policy back as canonical
+// JSON — sorted keys, values as written — which parses to a policy that
+// decides alike and marshals to the same bytes.
 //
 // # Matching
 //

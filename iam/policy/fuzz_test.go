@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -110,7 +111,74 @@ func FuzzParse(f *testing.F) {
 			Context: ctx{KeyScope: {"openid"}, KeySourceIP: {"10.0.0.1"}}}
 		checkDecision(t, Evaluate(req, Set{Org: []*Policy{p}, Identity: []*Policy{p}, Resource: p, Session: []*Policy{p}}))
 		checkDecision(t, EvaluateDenyOnly(req, p))
+
+		// parse → canonical JSON → parse is stable.
+		canon, err := p.MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		if len(canon) > len(doc) {
+			t.Fatalf("canonical form is longer than the document:\n%s\n%s", canon, doc)
+		}
+		p2, err := Parse(canon)
+		if err != nil {
+			t.Fatalf("the canonical form does not parse: %v\ndocument:  %s\ncanonical: %s", err, doc, canon)
+		}
+		canon2, _ := p2.MarshalJSON()
+		if !bytes.Equal(canon, canon2) {
+			t.Fatalf("canonical form is not stable:\n%s\n%s", canon, canon2)
+		}
+		if p2.Version() != p.Version() || p2.Len() != p.Len() {
+			t.Fatalf("canonical form changed Version %q → %q or Len %d → %d", p.Version(), p2.Version(), p.Len(), p2.Len())
+		}
+		for _, k := range Kinds() {
+			if a, b := HasErrors(Validate(doc, k)), HasErrors(Validate(canon, k)); a != b {
+				t.Fatalf("Validate(%s): the document has errors = %v, its canonical form %v:\n%s\n%s", k, a, b, doc, canon)
+			}
+		}
+		for i, req := range fixedRequests() {
+			if d1, d2 := decisions(req, p), decisions(req, p2); d1 != d2 {
+				t.Fatalf("request %d: the document and its canonical form decide differently:\n%v\n%v\n%s\n%s", i, d1, d2, doc, canon)
+			}
+		}
 	})
+}
+
+// fixedRequests are the requests on which FuzzParse compares a policy
+// with its canonical form: a role session and a user, standard grants and
+// IAM calls, a wildcard in a policy variable's value, a foreign account.
+func fixedRequests() []Request {
+	full := ctx{KeyScope: {"openid", "read:orders"}, KeySourceIP: {"10.20.30.40"}, KeyClientID: {"web"},
+		KeySecureTransport: {"true"}, KeyTokenIssueTime: {"2024-12-31T23:00:00Z"}, KeyGrantType: {"client_credentials"},
+		KeyLineageUsername: {"alice"}, "test:n": {"1"}, "test:b": {"QQ=="}}
+	return []Request{
+		{Principal: Principal{ARN: sessionARN, RoleARN: roleARN, UserID: "AROAEXAMPLEAPPROLE:build-42"},
+			Action: ActionCreateTokenWithIAM, Resource: appARN, Time: testTime, Context: full},
+		{Principal: user(), Action: ActionCreateToken, Resource: appARN, Time: testTime, Context: full},
+		{Principal: user(), Action: AliasValidatePkiToken, Resource: "iam::111122223333:application:web", Context: ctx{KeyScope: {"admin:x"}}},
+		{Principal: Principal{ARN: "arn:aws:iam::111122223333:user/a*", Username: "a*"}, Action: ActionRevokeTokenWithIAM,
+			Resource: "arn:aws:sso::111122223333:application/a*", Context: ctx{KeySourceIP: {"2001:db8::1"}, KeySecureTransport: {"false"}}},
+		{Principal: user(), Action: ActionAssumeRole, Resource: roleARN, Time: testTime},
+		{Principal: Principal{ARN: "arn:aws:sts::444455556666:assumed-role/AppRole/x"}, Action: ActionIntrospectTokenWithIAM, Resource: appARN},
+		{Action: ActionCreateToken},
+	}
+}
+
+// policyDecisions is what one policy decides for a request in each of the
+// places it can hold in a Set.
+type policyDecisions [7]Decision
+
+func decisions(req Request, p *Policy) policyDecisions {
+	ps := []*Policy{p}
+	return policyDecisions{
+		Evaluate(req, Set{Org: ps}),
+		Evaluate(req, Set{Identity: ps}),
+		Evaluate(req, Set{Resource: p}),
+		Evaluate(req, Set{Resource: p, ResourceRequired: true}),
+		Evaluate(req, Set{Identity: ps, Session: ps}),
+		Evaluate(req, Set{Org: ps, Identity: ps, Resource: p, Session: ps}),
+		EvaluateDenyOnly(req, p),
+	}
 }
 
 func FuzzEvaluate(f *testing.F) {
@@ -182,6 +250,84 @@ func FuzzValidate(f *testing.F) {
 			}
 			if _, err := Parse(doc); err != nil {
 				t.Fatalf("ParseAs accepts what Parse refuses: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzARN checks the ARN parser that splits request resources and callers
+// (arnSegments, parseCaller) and the compiler of ARN patterns that
+// Resource elements use: no panic; an ARN that parses joins back to
+// itself; a pattern matches its own text, and one without wildcards
+// matches nothing else; a role principal matches that role's sessions.
+func FuzzARN(f *testing.F) {
+	for _, s := range []string{
+		appARN, userARN, roleARN, sessionARN, "arn:aws:iam::111122223333:root",
+		"arn:aws:sso::*:application/*", "arn:aws:sso::111122223333:application/ssoins-?/apl-web",
+		"arn:aws-cn:sts::111122223333:assumed-role/Role:With:Colons/session/with/slashes",
+		"arn:aws:sso-oauth::111122223333:application/a*", "arn:::::", "arn:aws:s3:::bucket/${aws:username}",
+		"*", "arn", "arn:aws", "urn:aws:iam::1:root", "arn:aws:iam::111122223333:role/é?€*",
+	} {
+		f.Add(s, appARN)
+		f.Add(s, s+"x")
+	}
+	f.Fuzz(func(t *testing.T, s, other string) {
+		segs, ok := arnSegments(s)
+		if want := strings.HasPrefix(s, "arn:") && strings.Count(s, ":") >= 5; ok != want {
+			t.Fatalf("arnSegments(%q) ok = %v, want %v", s, ok, want)
+		}
+		if ok {
+			if j := strings.Join(segs[:], ":"); j != s {
+				t.Fatalf("arnSegments(%q) joins back to %q", s, j)
+			}
+			for i := range 5 {
+				if strings.Contains(segs[i], ":") {
+					t.Fatalf("arnSegments(%q): field %d is %q", s, i, segs[i])
+				}
+			}
+		}
+
+		// Resource patterns, as Version 2008-10-17 compiles them (no
+		// policy variables) and as 2012-10-17 does.
+		c := &compiler{}
+		pat, patOK := c.resource(valueAt{s: s, path: "$"})
+		if patOK != (s == "*" || ok) {
+			t.Fatalf("resource pattern %q compiles = %v, but arnSegments says %v", s, patOK, ok)
+		}
+		if patOK {
+			if !pat.match(s, false, nil) || !pat.match(s, true, nil) {
+				t.Fatalf("pattern %q does not match its own text", s)
+			}
+			if !strings.ContainsAny(s, "*?") {
+				if got := pat.match(other, false, nil); got != (other == s) {
+					t.Fatalf("pattern %q without wildcards: match(%q) = %v", s, other, got)
+				}
+			}
+		}
+		vc := &compiler{variables: true}
+		if vpat, vok := vc.resource(valueAt{s: s, path: "$"}); vok {
+			e := newEvalCtx(Request{Principal: Principal{ARN: other, Username: other}})
+			vpat.match(other, false, &e)
+			vpat.match(s, true, nil)
+		}
+
+		// The caller's side: a role session matches its role.
+		for _, caller := range []string{s, other} {
+			e := newEvalCtx(Request{Principal: Principal{ARN: caller}})
+			if !e.session {
+				continue
+			}
+			if e.segs[2] != "sts" || !strings.HasPrefix(e.segs[5], "assumed-role/"+e.roleName+"/") {
+				t.Fatalf("parseCaller(%q): session of role %q", caller, e.roleName)
+			}
+			role := "arn:" + e.segs[1] + ":iam::" + e.segs[4] + ":role/" + e.roleName
+			pc := &compiler{}
+			pv, ok := pc.principalValue(valueAt{s: role, path: "$"})
+			if !ok {
+				continue // not a principal: no partition, or not a 12-digit account
+			}
+			if got := pv.match(&e); got < matchBroad {
+				t.Fatalf("principal %q does not match its session %q (%d)", role, caller, got)
 			}
 		}
 	})

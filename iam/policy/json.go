@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Bounds on a policy document, so that a hostile one cannot exhaust memory
@@ -72,6 +73,13 @@ type decoder struct {
 func decodeJSON(doc []byte) (*jnode, string, error) {
 	if len(doc) > MaxDocumentSize {
 		return nil, "$", fmt.Errorf("document is %d bytes, more than the %d allowed", len(doc), MaxDocumentSize)
+	}
+	// JSON is UTF-8 (RFC 8259 section 8.1). encoding/json would replace
+	// each bad byte with U+FFFD, silently changing what a Sid, a resource or
+	// a condition value says, and growing the canonical form past the
+	// document.
+	if !utf8.Valid(doc) {
+		return nil, "$", fmt.Errorf("not valid JSON at offset %d: invalid UTF-8", invalidUTF8(doc))
 	}
 	d := &decoder{dec: json.NewDecoder(bytes.NewReader(doc))}
 	d.dec.UseNumber()
@@ -212,4 +220,17 @@ func isIdent(s string) bool {
 		}
 	}
 	return true
+}
+
+// invalidUTF8 returns the offset of the first byte of doc that is not
+// valid UTF-8.
+func invalidUTF8(doc []byte) int {
+	for i := 0; i < len(doc); {
+		r, n := utf8.DecodeRune(doc[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(doc)
 }

@@ -64,6 +64,7 @@ func TestParseRefuses(t *testing.T) {
 		{"trailing data", `{"Statement":{"Effect":"Allow","Action":"*"}} {}`, "$", "after the document"},
 		{"not an object", `[]`, "$", "JSON object"},
 		{"too large", `{"Id":"` + strings.Repeat("x", MaxDocumentSize) + `"}`, "$", "bytes"},
+		{"invalid UTF-8", stmt(`{"Sid":"a` + "\xff" + `b","Effect":"Allow","Action":"*"}`), "$", "invalid UTF-8"},
 		{"too deep", strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40), "$.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a", "nested"},
 		{"too many statements", stmt(strings.Repeat(`{"Effect":"Allow","Action":"*"},`, MaxStatements) + `{"Effect":"Allow","Action":"*"}`), "$.Statement", "statements"},
 		{"too many values", stmt(`{"Effect":"Allow","Resource":"*","Action":[` + strings.Repeat(`"*",`, maxNodes) + `"*"]}`), "$.Statement[0].Action[8185]", "values"},

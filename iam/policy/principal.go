@@ -32,9 +32,18 @@ const (
 
 // principalElem is a compiled Principal or NotPrincipal element.
 type principalElem struct {
-	not bool
-	any bool // "*" or {"AWS": "*"}
-	aws []principalValue
+	not     bool
+	any     bool // "*" or {"AWS": "*"}
+	aws     []principalValue
+	star    bool            // written as the string "*"
+	written []principalType // otherwise: the element as written, type by type
+}
+
+// principalType is one principal type of a Principal object and its values,
+// as written: {"AWS": [...]}, {"Service": [...]}.
+type principalType struct {
+	name string
+	vals []string
 }
 
 type principalValue struct {

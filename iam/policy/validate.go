@@ -108,8 +108,9 @@ func (e *ParseError) Unwrap() error { return ErrInvalid }
 // AWS). It refuses what AWS's grammar refuses — and, unlike AWS, unknown
 // condition operators and keys of the aws:, lineage: and g: prefixes and
 // malformed condition values, which would otherwise make a statement
-// silently inert. It does not apply a Kind's rules; see ParseAs. The error
-// is a *ParseError naming each problem's JSON path.
+// silently inert, and documents that are not UTF-8. It does not apply a
+// Kind's rules; see ParseAs. The error is a *ParseError naming each
+// problem's JSON path.
 func Parse(doc []byte) (*Policy, error) {
 	p, _, fs := compile(doc)
 	var errs []Finding

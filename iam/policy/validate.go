@@ -214,7 +214,9 @@ func checkKind(fs []finding, out *outline, kind Kind) []finding {
 					add(i, SeverityError, el[e], kindName(kind)+" applies to the principal it is attached to: it has no "+elementName(e))
 				}
 			}
-			if el[elemResource] == "" && el[elemNotResource] == "" {
+			// Huawei Cloud's 5.0 identity policies may leave Resource out
+			// (every resource); AWS's grammar requires it.
+			if el[elemResource] == "" && el[elemNotResource] == "" && out.version != VersionHuawei {
 				add(i, SeverityError, so.path, "a statement of "+kindName(kind)+" needs a Resource (\"*\" for every resource)")
 			}
 		case KindTrust:

@@ -58,6 +58,8 @@ func TestValidate(t *testing.T) {
 			[]want{{SeverityError, "$.Statement[0].NotPrincipal", "a session policy applies"}}, true},
 		{"identity without Resource", `{"Version":"2012-10-17","Statement":{"Sid":"A","Effect":"Allow","Action":"sts:AssumeRole"}}`, KindIdentity,
 			[]want{{SeverityError, "$.Statement", "needs a Resource"}}, true},
+		{"Huawei 5.0 identity without Resource", `{"Version":"5.0","Statement":[{"Effect":"Deny","Action":["iamToken::generatePkiToken"],"Condition":{"StringEquals":{"g:DomainId":"111122223333"}}}]}`, KindIdentity,
+			[]want{{SeveritySuggestion, "$.Statement[0]", "add a Sid"}}, true},
 		{"org guardrail Allow", `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"sts:*","Resource":"*"}]}`, KindOrg,
 			[]want{{SeverityWarning, "$.Statement[0]", "has no effect"}}, true},
 

@@ -241,6 +241,130 @@ type OrgPolicies interface {
 	PutOrgPolicies(ctx context.Context, policies []json.RawMessage) error
 }
 
+// AuthorizationCode is a pending authorization code grant (RFC 6749 §4.1):
+// what the code stands for, stored under the SHA-256 of the code.
+type AuthorizationCode struct {
+	Hash                string    `json:"hash"` // hex SHA-256 of the code
+	ClientID            string    `json:"client_id"`
+	RedirectURI         string    `json:"redirect_uri"`
+	Subject             string    `json:"subject"`
+	Username            string    `json:"username"`
+	Scopes              []string  `json:"scopes,omitempty"`
+	Audience            []string  `json:"audience,omitempty"`
+	CodeChallenge       string    `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
+	Nonce               string    `json:"nonce,omitempty"`
+	AuthTime            time.Time `json:"auth_time"`
+	SessionID           string    `json:"sid,omitempty"`
+	// OriginJTI is the lineage every token of this grant will share.
+	OriginJTI string    `json:"origin_jti"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// AuthorizationCodes stores authorization codes, each usable once.
+type AuthorizationCodes interface {
+	// CreateAuthorizationCode stores a code until its ExpiresAt, or
+	// returns ErrConflict.
+	CreateAuthorizationCode(ctx context.Context, c AuthorizationCode) error
+	// ConsumeAuthorizationCode atomically marks the code used and returns
+	// it. An unknown or expired code is ErrNotFound; a code used before
+	// returns its record with an error wrapping ErrConflict, so that the
+	// caller can revoke what the first use issued (RFC 6749 §4.1.2).
+	ConsumeAuthorizationCode(ctx context.Context, hash string) (AuthorizationCode, error)
+}
+
+// RefreshToken is one opaque refresh token of a lineage, stored under the
+// SHA-256 of the token. Rotation replaces it by the next token of the
+// same family (OriginJTI) and keeps it, marked rotated, until it would
+// have expired, so that its reuse is recognised.
+type RefreshToken struct {
+	Hash      string    `json:"hash"` // hex SHA-256 of the token
+	OriginJTI string    `json:"origin_jti"`
+	ClientID  string    `json:"client_id"`
+	Subject   string    `json:"subject"`
+	Username  string    `json:"username,omitempty"`
+	Scopes    []string  `json:"scopes,omitempty"`
+	Audience  []string  `json:"audience,omitempty"`
+	AuthTime  time.Time `json:"auth_time"`
+	SessionID string    `json:"sid,omitempty"`
+	IssuedAt  time.Time `json:"issued_at"`
+	// FamilyIssuedAt is when the original grant was made
+	// (tokens.refresh_max_ttl counts from it).
+	FamilyIssuedAt time.Time `json:"family_issued_at"`
+	// ExpiresAt is when this token expires unused: the earlier of the
+	// idle and the absolute limit.
+	ExpiresAt time.Time `json:"expires_at"`
+	// RotatedAt is when the token was exchanged; zero while it is the
+	// family's current token.
+	RotatedAt time.Time `json:"rotated_at,omitzero"`
+}
+
+// RefreshTokens stores refresh-token families. Rotation is one atomic step
+// that also works on a Redis Cluster (a family's keys share a hash slot).
+type RefreshTokens interface {
+	// CreateRefreshToken stores the first token of a family, or returns
+	// ErrConflict.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshToken returns a token of a family, or ErrNotFound (unknown
+	// or expired).
+	GetRefreshToken(ctx context.Context, originJTI, hash string) (RefreshToken, error)
+	// RotateRefreshToken atomically marks the family's token oldHash
+	// rotated at `at` and stores next (same OriginJTI). It returns the old
+	// record; ErrNotFound if oldHash is unknown or expired; and, if oldHash
+	// was rotated before (reuse, including the loser of two concurrent
+	// rotations), the old record with an error wrapping ErrConflict and
+	// nothing written.
+	RotateRefreshToken(ctx context.Context, originJTI, oldHash string, at time.Time, next RefreshToken) (RefreshToken, error)
+}
+
+// LoginSession is a browser's signed-in session at the hosted login page.
+type LoginSession struct {
+	ID        string    `json:"id"` // the OIDC sid
+	Username  string    `json:"username"`
+	AuthTime  time.Time `json:"auth_time"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// LoginSessions stores login sessions until they expire.
+type LoginSessions interface {
+	// CreateLoginSession stores a session until ExpiresAt, or returns
+	// ErrConflict.
+	CreateLoginSession(ctx context.Context, s LoginSession) error
+	// GetLoginSession returns a live session, or ErrNotFound.
+	GetLoginSession(ctx context.Context, id string) (LoginSession, error)
+	// DeleteLoginSession ends a session (RP-initiated logout); deleting an
+	// unknown one is not an error.
+	DeleteLoginSession(ctx context.Context, id string) error
+}
+
+// Consent is what a user approved for a client.
+type Consent struct {
+	Username  string    `json:"username"`
+	ClientID  string    `json:"client_id"`
+	Scopes    []string  `json:"scopes"`
+	GrantedAt time.Time `json:"granted_at"`
+}
+
+// Consents remembers consent per user and client.
+type Consents interface {
+	// GetConsent returns the consent, or ErrNotFound.
+	GetConsent(ctx context.Context, username, clientID string) (Consent, error)
+	// PutConsent creates or replaces the consent.
+	PutConsent(ctx context.Context, c Consent) error
+}
+
+// Throttles count failures per key in a fixed window (login throttling
+// per username and per client IP).
+type Throttles interface {
+	// HitThrottle adds one to key's count and returns the new count; the
+	// count starts at 1 and expires window after the first hit.
+	HitThrottle(ctx context.Context, key string, window time.Duration) (int64, error)
+	// ThrottleCount returns key's current count (0 when none).
+	ThrottleCount(ctx context.Context, key string) (int64, error)
+	// ResetThrottle forgets key's count.
+	ResetThrottle(ctx context.Context, key string) error
+}
+
 // Store is everything one backing store provides.
 type Store interface {
 	Clients
@@ -253,6 +377,11 @@ type Store interface {
 	AccessKeys
 	IAMRoles
 	OrgPolicies
+	AuthorizationCodes
+	RefreshTokens
+	LoginSessions
+	Consents
+	Throttles
 	// Ping reports whether the store is reachable (ErrUnavailable if not).
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.

@@ -4,12 +4,19 @@
 // Everything lives in maps (the audit trail and the organisation policies in
 // slices) behind one
 // sync.RWMutex, so the store is only shared by the goroutines of one
-// process: locks and nonces do not coordinate several issuer instances, and
-// nothing survives a restart.
+// process: locks, nonces, codes, refresh tokens and throttles do not
+// coordinate several issuer instances, and nothing survives a restart.
+// Every operation holds the mutex throughout, so consuming a code and
+// rotating a refresh token are atomic.
 // Records are deep-copied on the way in and on the way out, so a caller can
-// never alias (and mutate) what is stored. Locks and nonces expire by the
-// clock given in Options.Now, which lets tests move time by hand; audit
-// record IDs take their millisecond from it too.
+// never alias (and mutate) what is stored. Locks, nonces, authorization
+// codes, refresh tokens, login sessions and throttle windows expire by the
+// clock given in Options.Now, which lets tests move time by hand; a record
+// expires at its expiry, not a nanosecond later, and one that would be
+// created expired by that clock is refused (store.ErrInvalid). Audit record
+// IDs take their millisecond from the clock too. Expired records are dropped
+// when looked up, and swept once their map has doubled since the last
+// sweep, so that a long-running store holds about the live ones only.
 //
 // Audit record IDs have the form and order of Redis stream entry IDs
 // ("<ms>-<seq>"), so that callers page through the trail of either store

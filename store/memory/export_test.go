@@ -13,3 +13,16 @@ func (s *Store) AuditCount() int {
 	defer s.mu.RUnlock()
 	return len(s.audit)
 }
+
+// ExpiringCounts reports how many authorization codes, refresh tokens,
+// login sessions and throttles s holds, live or expired.
+func (s *Store) ExpiringCounts() map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return map[string]int{
+		"authorization codes": s.codes.len(),
+		"refresh tokens":      s.refreshTokens.len(),
+		"login sessions":      s.loginSessions.len(),
+		"throttles":           s.throttles.len(),
+	}
+}

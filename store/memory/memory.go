@@ -23,7 +23,8 @@ const auditTrimSlack = record.AuditRetained / 10
 
 // Options configures a Store.
 type Options struct {
-	// Now is the clock locks and nonces expire by, and that audit record
+	// Now is the clock locks, nonces, authorization codes, refresh
+	// tokens, login sessions and throttles expire by, and that audit record
 	// IDs are taken from. Nil means time.Now.
 	Now func() time.Time
 }
@@ -52,6 +53,15 @@ type Store struct {
 	accessKeys  map[string]store.AccessKey
 	iamRoles    map[string]store.IAMRole
 	orgPolicies []json.RawMessage
+
+	// Codes are by hash, refresh tokens by family and hash, login sessions
+	// by id, consents by username and client, throttles by key; all but
+	// consents expire by the clock.
+	codes         expiringMap[string, codeEntry]
+	refreshTokens expiringMap[familyToken, store.RefreshToken]
+	loginSessions expiringMap[string, store.LoginSession]
+	consents      map[consentOwner]store.Consent
+	throttles     expiringMap[string, throttleEntry]
 }
 
 // auditEntry is one stored audit record and its parsed ID.
@@ -87,6 +97,12 @@ func New(o Options) *Store {
 		accessKeys:  make(map[string]store.AccessKey),
 		iamRoles:    make(map[string]store.IAMRole),
 		orgPolicies: []json.RawMessage{},
+
+		codes:         newExpiringMap[string](func(e codeEntry) time.Time { return e.code.ExpiresAt }),
+		refreshTokens: newExpiringMap[familyToken](func(t store.RefreshToken) time.Time { return t.ExpiresAt }),
+		loginSessions: newExpiringMap[string](func(s store.LoginSession) time.Time { return s.ExpiresAt }),
+		consents:      make(map[consentOwner]store.Consent),
+		throttles:     newExpiringMap[string](func(e throttleEntry) time.Time { return e.expires }),
 	}
 }
 

@@ -6,8 +6,11 @@
 //
 // Every key that holds a user-chosen string holds its SHA-256 instead (hex),
 // so that ids of any length or alphabet (ARNs, "{tags}", spaces, unicode)
-// make well-formed keys that Cluster spreads over slots by their hash; no
-// operation needs two keys in one slot, so no key has a {hash tag}.
+// make well-formed keys that Cluster spreads over slots by their hash.
+// Authorization codes and refresh tokens are keyed by the hex SHA-256 the
+// caller gives (of the code or token, which is never stored). Only refresh
+// tokens have a {hash tag}, their family's origin_jti: rotation is the one
+// operation that needs two keys in one slot.
 //
 //	client:<sha256(id)>        STRING  the client record, JSON
 //	clients                    SET     the ids of every client (for ListClients)
@@ -25,6 +28,14 @@
 //	iam_user_keys:<sha256(user name)>
 //	                           SET     the ids of the user's access keys (for ListAccessKeys)
 //	org_policies               STRING  the organisation policies, one JSON array
+//	code:<hash>                HASH    "rec": the authorization code record, JSON; "used": "1"
+//	                                   once consumed; expires at the code's ExpiresAt (PXAT)
+//	rt:{<origin_jti>}:<hash>   HASH    "rec": the refresh token record, JSON; "rotated_at": the
+//	                                   RFC 3339 time it was rotated at; expires at its ExpiresAt
+//	login_session:<sha256(id)> STRING  the login session record, JSON; expires at its ExpiresAt
+//	consent:<sha256(username "\x00" client id)>
+//	                           STRING  the consent record, JSON
+//	throttle:<sha256(key)>     STRING  the count; expires a window after the first hit
 //
 // A client is created by SET NX on its record, then SADD of its id; it is
 // deleted by DEL then SREM. The two keys live in different slots, so a
@@ -51,6 +62,39 @@
 // The organisation policies are one key, replaced as a whole by one SET, so
 // a reader sees one list or the other, never a mix.
 //
+// # Codes and refresh tokens
+//
+// CreateAuthorizationCode, CreateRefreshToken and CreateLoginSession are
+// one script each, which refuses (store.ErrInvalid) a record whose
+// ExpiresAt is not after the Redis server's clock (TIME, to the
+// microsecond) and otherwise creates the key unless it exists
+// (store.ErrConflict), expiring at ExpiresAt rounded up to whole
+// milliseconds. ConsumeAuthorizationCode is one script on the code's key:
+// HSETNX used 1 tells the first use from every later one, which gets the
+// record and store.ErrConflict.
+//
+// A refresh token's key carries its family (the origin_jti) as hash tag, so
+// every token of a family, rotated or current, lives in one Cluster slot,
+// and families spread over slots by their id. RotateRefreshToken is one
+// script over the old and the next token's keys: it reads the old token,
+// refuses a rotated one (reuse: its record and store.ErrConflict, nothing
+// written) or a next token that exists (store.ErrConflict), then sets the
+// old token's rotated_at, which keeps its TTL, and creates the next one
+// expiring at its ExpiresAt. The origin_jti is lineage's own random id;
+// the store still refuses (store.ErrInvalid) one that is empty, longer than
+// 128 bytes or holds a brace, so that no caller can move a family's hash
+// tag.
+//
+// # Sessions, consents and throttles
+//
+// A login session is a STRING that expires at its ExpiresAt; deleting it is
+// one DEL, idempotent. A consent is a STRING without expiry, replaced by
+// SET; its key joins username and client id with NUL, so a username holding
+// NUL is refused (store.ErrInvalid). A throttle is a counter: HitThrottle is
+// one script, INCR and, when the count is 1, PEXPIRE of the window, so that
+// no counter lives without a TTL and hits within the window do not extend
+// it; ThrottleCount is GET (none: 0) and ResetThrottle DEL.
+//
 // # Audit trail
 //
 // AppendAudit is one XADD with MAXLEN ~ 100000: the stream keeps at least
@@ -66,17 +110,22 @@
 // A missing record is store.ErrNotFound, a duplicate record is
 // store.ErrConflict, and an argument the store refuses (an IAM policy that
 // is not a JSON object, an access key moved to another user) is
-// store.ErrInvalid. Every other failure of Redis (or of decoding what it
-// returned) wraps store.ErrUnavailable together with the go-redis error, and
-// names the operation; messages never hold secrets or stored values.
+// store.ErrInvalid; so are the token aggregates' refused arguments above. A
+// code used before and a refresh token rotated before are store.ErrConflict
+// returned with the record. Every other failure of Redis (or of decoding
+// what it returned) wraps store.ErrUnavailable together with the go-redis
+// error, and names the operation; messages never hold secrets or stored
+// values.
 //
 // Commands need Redis 6.2 or later (SET PXAT, GETDEL); scripts touch one
-// key each, so that they run on a Cluster.
+// key each, but for RotateRefreshToken's two keys of one slot, so that they
+// run on a Cluster.
 //
 // # Time
 //
-// Locks expire after their ttl and nonces at their expiresAt, both by the
-// Redis server's clock. A nonce whose expiresAt has passed is written with
-// that (past) PXAT, which Redis treats as already expired: ClaimNonce
-// reports true and nothing stays recorded, as in store/memory.
+// Locks expire after their ttl, throttles a window after their first hit,
+// and nonces, codes, refresh tokens and login sessions at their expiry, all
+// by the Redis server's clock. A nonce whose expiresAt has passed is
+// written with that (past) PXAT, which Redis treats as already expired:
+// ClaimNonce reports true and nothing stays recorded, as in store/memory.
 package redis

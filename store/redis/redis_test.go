@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -99,6 +100,38 @@ func TestKeyLayout(t *testing.T) {
 	if err := s.PutOrgPolicies(ctx, []json.RawMessage{json.RawMessage(`{ "Sid": "guard" }`)}); err != nil {
 		t.Fatal(err)
 	}
+	// Codes and refresh tokens are keyed by the hash the caller gives (a
+	// hex SHA-256 already); a family's id is its tokens' hash tag.
+	const family = "b3JpZ2luLWp0aS0x"
+	expiresAt := time.Now().Add(time.Hour)
+	codeHash, oldHash, nextHash := sha("code"), sha("rt-old"), sha("rt-next")
+	if err := s.CreateAuthorizationCode(ctx, store.AuthorizationCode{Hash: codeHash, OriginJTI: family, ExpiresAt: expiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeAuthorizationCode(ctx, codeHash); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRefreshToken(ctx, store.RefreshToken{Hash: oldHash, OriginJTI: family, ExpiresAt: expiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	rotatedAt := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	next := store.RefreshToken{Hash: nextHash, OriginJTI: family, ExpiresAt: expiresAt.Add(time.Hour)}
+	if _, err := s.RotateRefreshToken(ctx, family, oldHash, rotatedAt, next); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateLoginSession(ctx, store.LoginSession{ID: id, Username: "alice", ExpiresAt: expiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutConsent(ctx, store.Consent{Username: id, ClientID: id, Scopes: []string{"openid"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HitThrottle(ctx, id, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	codeKey := "code:" + codeHash
+	oldKey, nextKey := "rt:{"+family+"}:"+oldHash, "rt:{"+family+"}:"+nextHash
+	sessionKey, throttleKey := "login_session:"+sha(id), "throttle:"+sha(id)
+	consentKey := "consent:" + sha(id+"\x00"+id)
 
 	keys, err := rdb.Keys(ctx, "*").Result()
 	if err != nil {
@@ -110,6 +143,7 @@ func TestKeyLayout(t *testing.T) {
 		"user:" + sha(id), "users", "audit",
 		"iam_user:" + sha(id), "iam_users", "iam_role:" + sha(id), "iam_roles",
 		"access_key:" + sha(id), "iam_user_keys:" + sha(id), "org_policies",
+		codeKey, oldKey, nextKey, sessionKey, consentKey, throttleKey,
 	}
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
@@ -157,16 +191,50 @@ func TestKeyLayout(t *testing.T) {
 	if owner, _ := rdb.Get(ctx, "lock:"+sha(id)).Result(); owner != "owner-1" {
 		t.Errorf("lock holds %q, want the owner", owner)
 	}
-	for _, key := range []string{"lock:" + sha(id), "nonce:" + sha(id)} {
+	for _, key := range []string{"lock:" + sha(id), "nonce:" + sha(id), codeKey, oldKey, sessionKey, throttleKey} {
 		ttl, err := rdb.PTTL(ctx, key).Result()
 		if err != nil || ttl <= 0 || ttl > time.Hour {
 			t.Errorf("PTTL %s = %v, %v; want an expiry within the hour", key, ttl, err)
 		}
 	}
+	// Each expires at its record's ExpiresAt, to the millisecond (rounded
+	// up); the rotated token kept its own.
+	for key, at := range map[string]time.Time{codeKey: expiresAt, oldKey: expiresAt, nextKey: next.ExpiresAt, sessionKey: expiresAt} {
+		want := time.Duration(at.Add(time.Millisecond-1).UnixMilli()) * time.Millisecond
+		if got, err := rdb.PExpireTime(ctx, key).Result(); err != nil || got != want {
+			t.Errorf("PEXPIRETIME %s = %v, %v; want %v (%v)", key, got, err, want, at)
+		}
+	}
+	// A code is a hash: the record, JSON, and once consumed "used".
+	if typ, _ := rdb.Type(ctx, codeKey).Result(); typ != "hash" {
+		t.Errorf("%s is a %q, want a hash", codeKey, typ)
+	}
+	if fields, _ := rdb.HGetAll(ctx, codeKey).Result(); len(fields) != 2 || fields["used"] != "1" || !strings.Contains(fields["rec"], `"hash":"`+codeHash+`"`) {
+		t.Errorf("%s = %q, want the fields rec and used", codeKey, fields)
+	}
+	// A refresh token is a hash: the record, JSON, and once rotated
+	// "rotated_at".
+	if fields, _ := rdb.HGetAll(ctx, oldKey).Result(); len(fields) != 2 || fields["rotated_at"] != "2026-01-02T03:04:05.000000006Z" || !strings.Contains(fields["rec"], `"hash":"`+oldHash+`"`) {
+		t.Errorf("rotated %s = %q, want the fields rec and rotated_at", oldKey, fields)
+	}
+	if fields, _ := rdb.HKeys(ctx, nextKey).Result(); !slices.Equal(fields, []string{"rec"}) {
+		t.Errorf("current %s has the fields %q, want [rec]", nextKey, fields)
+	}
+	for _, key := range []string{sessionKey, consentKey, throttleKey} {
+		if typ, _ := rdb.Type(ctx, key).Result(); typ != "string" {
+			t.Errorf("%s is a %q, want a string", key, typ)
+		}
+	}
+	if v, _ := rdb.Get(ctx, throttleKey).Result(); v != "1" {
+		t.Errorf("%s = %q, want the count 1", throttleKey, v)
+	}
+	if v, _ := rdb.Get(ctx, consentKey).Result(); !strings.Contains(v, `"scopes":["openid"]`) {
+		t.Errorf("%s = %q, want the consent's JSON", consentKey, v)
+	}
 	for _, key := range []string{
 		"client:" + sha(id), "clients", "signing_keys", "user:" + sha(id), "users", "audit",
 		"iam_user:" + sha(id), "iam_users", "iam_role:" + sha(id), "iam_roles",
-		"access_key:" + sha(id), "iam_user_keys:" + sha(id), "org_policies",
+		"access_key:" + sha(id), "iam_user_keys:" + sha(id), "org_policies", consentKey,
 	} {
 		if ttl, _ := rdb.PTTL(ctx, key).Result(); ttl != -1 {
 			t.Errorf("PTTL %s = %v, want no expiry", key, ttl)
@@ -465,6 +533,27 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	if err := s.PutOrgPolicies(ctx, guard); err != nil {
 		t.Fatal(err)
 	}
+	const family = "ZmFtaWx5LWtpbGw"
+	expiresAt := time.Now().Add(time.Hour)
+	code := store.AuthorizationCode{Hash: sha("code"), ClientID: "web", OriginJTI: family, ExpiresAt: expiresAt}
+	if err := s.CreateAuthorizationCode(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(token string) store.RefreshToken {
+		return store.RefreshToken{Hash: sha(token), OriginJTI: family, ClientID: "web", ExpiresAt: expiresAt}
+	}
+	if err := s.CreateRefreshToken(ctx, refresh("rt-0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateLoginSession(ctx, store.LoginSession{ID: "sid", Username: "alice", ExpiresAt: expiresAt}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutConsent(ctx, store.Consent{Username: "alice", ClientID: "web", Scopes: []string{"openid"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HitThrottle(ctx, "user:alice", time.Hour); err != nil {
+		t.Fatal(err)
+	}
 
 	srv.Kill()
 
@@ -533,6 +622,46 @@ func TestUnavailableAndRecovery(t *testing.T) {
 		{"DeleteIAMRole", func(ctx context.Context) error { return s.DeleteIAMRole(ctx, "deploy") }},
 		{"GetOrgPolicies", func(ctx context.Context) error { _, err := s.GetOrgPolicies(ctx); return err }},
 		{"PutOrgPolicies", func(ctx context.Context) error { return s.PutOrgPolicies(ctx, nil) }},
+		{"CreateAuthorizationCode", func(ctx context.Context) error {
+			return s.CreateAuthorizationCode(ctx, store.AuthorizationCode{Hash: sha("new"), OriginJTI: family, ExpiresAt: expiresAt})
+		}},
+		{"ConsumeAuthorizationCode", func(ctx context.Context) error {
+			_, err := s.ConsumeAuthorizationCode(ctx, code.Hash)
+			return err
+		}},
+		{"CreateRefreshToken", func(ctx context.Context) error { return s.CreateRefreshToken(ctx, refresh("new")) }},
+		{"GetRefreshToken", func(ctx context.Context) error {
+			_, err := s.GetRefreshToken(ctx, family, sha("rt-0"))
+			return err
+		}},
+		{"RotateRefreshToken", func(ctx context.Context) error {
+			_, err := s.RotateRefreshToken(ctx, family, sha("rt-0"), time.Now(), refresh("rt-down"))
+			return err
+		}},
+		{"CreateLoginSession", func(ctx context.Context) error {
+			return s.CreateLoginSession(ctx, store.LoginSession{ID: "new", ExpiresAt: expiresAt})
+		}},
+		{"GetLoginSession", func(ctx context.Context) error { _, err := s.GetLoginSession(ctx, "sid"); return err }},
+		{"DeleteLoginSession", func(ctx context.Context) error { return s.DeleteLoginSession(ctx, "sid") }},
+		{"GetConsent", func(ctx context.Context) error { _, err := s.GetConsent(ctx, "alice", "web"); return err }},
+		{"PutConsent", func(ctx context.Context) error {
+			return s.PutConsent(ctx, store.Consent{Username: "alice", ClientID: "web"})
+		}},
+		{"HitThrottle", func(ctx context.Context) error {
+			n, err := s.HitThrottle(ctx, "user:alice", time.Hour)
+			if n != 0 {
+				return fmt.Errorf("HitThrottle reported count %d", n)
+			}
+			return err
+		}},
+		{"ThrottleCount", func(ctx context.Context) error {
+			n, err := s.ThrottleCount(ctx, "user:alice")
+			if n != 0 {
+				return fmt.Errorf("ThrottleCount reported count %d", n)
+			}
+			return err
+		}},
+		{"ResetThrottle", func(ctx context.Context) error { return s.ResetThrottle(ctx, "user:alice") }},
 	}
 	// The group returns once its parallel subtests have.
 	t.Run("down", func(t *testing.T) {
@@ -655,6 +784,55 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	}
 	if ps, err := s.GetOrgPolicies(ctx); err != nil || len(ps) != 0 {
 		t.Errorf("GetOrgPolicies after an empty put = %q, %v; want none", ps, err)
+	}
+
+	// The codes, tokens, sessions, consents and throttles survived, and
+	// every method works again (its script reloaded).
+	if got, err := s.ConsumeAuthorizationCode(ctx, code.Hash); err != nil || got.ClientID != "web" {
+		t.Errorf("ConsumeAuthorizationCode after restart = %+v, %v; want the unused code", got, err)
+	}
+	if _, err := s.ConsumeAuthorizationCode(ctx, code.Hash); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("second ConsumeAuthorizationCode after restart: %v, want ErrConflict", err)
+	}
+	if err := s.CreateAuthorizationCode(ctx, store.AuthorizationCode{Hash: sha("new"), OriginJTI: family, ExpiresAt: expiresAt}); err != nil {
+		t.Errorf("CreateAuthorizationCode after restart: %v", err)
+	}
+	// The rotation attempted while Redis was down did not happen.
+	if _, err := s.GetRefreshToken(ctx, family, sha("rt-down")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRefreshToken of the next token of a failed rotation: %v, want ErrNotFound", err)
+	}
+	if old, err := s.RotateRefreshToken(ctx, family, sha("rt-0"), time.Now(), refresh("rt-1")); err != nil || old.ClientID != "web" {
+		t.Errorf("RotateRefreshToken after restart = %+v, %v; want the current token", old, err)
+	}
+	if got, err := s.GetRefreshToken(ctx, family, sha("rt-1")); err != nil || !got.RotatedAt.IsZero() {
+		t.Errorf("GetRefreshToken of the next token after restart = %+v, %v", got, err)
+	}
+	if err := s.CreateRefreshToken(ctx, refresh("new")); err != nil {
+		t.Errorf("CreateRefreshToken after restart: %v", err)
+	}
+	if got, err := s.GetLoginSession(ctx, "sid"); err != nil || got.Username != "alice" {
+		t.Errorf("GetLoginSession after restart = %+v, %v; want alice's session", got, err)
+	}
+	if err := s.CreateLoginSession(ctx, store.LoginSession{ID: "new", ExpiresAt: expiresAt}); err != nil {
+		t.Errorf("CreateLoginSession after restart: %v", err)
+	}
+	if err := s.DeleteLoginSession(ctx, "sid"); err != nil {
+		t.Errorf("DeleteLoginSession after restart: %v", err)
+	}
+	if got, err := s.GetConsent(ctx, "alice", "web"); err != nil || !slices.Equal(got.Scopes, []string{"openid"}) {
+		t.Errorf("GetConsent after restart = %+v, %v; want alice's consent", got, err)
+	}
+	if err := s.PutConsent(ctx, store.Consent{Username: "alice", ClientID: "web"}); err != nil {
+		t.Errorf("PutConsent after restart: %v", err)
+	}
+	if n, err := s.ThrottleCount(ctx, "user:alice"); err != nil || n != 1 {
+		t.Errorf("ThrottleCount after restart = %d, %v; want 1", n, err)
+	}
+	if n, err := s.HitThrottle(ctx, "user:alice", time.Hour); err != nil || n != 2 {
+		t.Errorf("HitThrottle after restart = %d, %v; want 2", n, err)
+	}
+	if err := s.ResetThrottle(ctx, "user:alice"); err != nil {
+		t.Errorf("ResetThrottle after restart: %v", err)
 	}
 }
 

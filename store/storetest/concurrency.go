@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,11 @@ func concurrencyTests() []test {
 		{"CreateSameAccessKey", testRaceCreateAccessKey},
 		{"CreateKeysOfOneUser", testRaceCreateKeysOfOneUser},
 		{"PutOrgPolicies", testRacePutOrgPolicies},
+		{"ConsumeSameCode", testRaceConsumeCode},
+		{"RotateSameRefreshToken", testRaceRotateRefreshToken},
+		{"RotateTwoFamilies", testRaceRotateTwoFamilies},
+		{"RotateDistinctFamilies", testRaceRotateDistinctFamilies},
+		{"HitSameThrottle", testRaceHitThrottle},
 	}
 }
 
@@ -355,6 +361,201 @@ func testRacePutOrgPolicies(t *testing.T, s store.Store) {
 		}
 	}
 	t.Errorf("GetOrgPolicies after the race = %s, no racer's list", showPolicies(got))
+}
+
+// testRaceConsumeCode is a code presented twice at once (dex's
+// double-spent code): exactly one racer gets it, and every other is told
+// the code was used, with the code's record.
+func testRaceConsumeCode(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	code := fullCode("code", time.Now().Add(longLife))
+	noErr(t, s.CreateAuthorizationCode(ctx, code), "CreateAuthorizationCode")
+	got := make([]store.AuthorizationCode, racers)
+	errs := make([]error, racers)
+	race(func(i int) {
+		got[i], errs[i] = s.ConsumeAuthorizationCode(ctx, code.Hash)
+	})
+	oneWinner(t, errs, "use of the code")
+	for i := range racers {
+		sameRecord(t, fmt.Sprint("code returned to racer ", i), code, got[i])
+	}
+}
+
+// rotation is what racers passed to RotateRefreshToken, each its own next
+// token (nexts[i]) at its own time (at(i)), and what each got back.
+type rotation struct {
+	at    func(i int) time.Time
+	nexts []store.RefreshToken
+	got   []store.RefreshToken
+	errs  []error
+}
+
+// newRotation returns a rotation for racers at at, racer i rotating into
+// next(i).
+func newRotation(at func(i int) time.Time, next func(i int) store.RefreshToken) *rotation {
+	r := &rotation{at: at, got: make([]store.RefreshToken, racers), errs: make([]error, racers)}
+	for i := range racers {
+		r.nexts = append(r.nexts, next(i))
+	}
+	return r
+}
+
+// next is racer i's next token.
+func (r *rotation) next(i int) store.RefreshToken { return r.nexts[i] }
+
+// run is racer i rotating the family's token oldHash.
+func (r *rotation) run(t *testing.T, s store.Store, i int, originJTI, oldHash string) {
+	r.got[i], r.errs[i] = s.RotateRefreshToken(t.Context(), originJTI, oldHash, r.at(i), r.nexts[i])
+}
+
+// check fails t unless exactly one of the racers ids rotated old and every
+// other was refused as reuse, with the old token rotated at the winner's
+// time; and unless exactly one of their next tokens, the winner's, exists.
+// It returns the winner.
+func (r *rotation) check(t *testing.T, s store.Store, old store.RefreshToken, ids []int) int {
+	t.Helper()
+	family := "family " + old.OriginJTI + ": "
+	winner := -1
+	for _, i := range ids {
+		switch err := r.errs[i]; {
+		case err == nil && winner >= 0:
+			t.Errorf("%sracers %d and %d both rotated the token", family, winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("%sracer %d: error = %v, want %v", family, i, err, store.ErrConflict)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("%sno racer rotated the token", family)
+	}
+	want := rotated(old, r.at(winner))
+	for _, i := range ids {
+		sameRecord(t, fmt.Sprint(family, "old token returned to racer ", i), want, r.got[i])
+	}
+	sameRecord(t, family+"old token after the race", want, getRefresh(t, s, old.OriginJTI, old.Hash, "GetRefreshToken"))
+	for _, i := range ids {
+		n := r.next(i)
+		if i == winner {
+			sameRecord(t, family+"the winner's next token", n, getRefresh(t, s, n.OriginJTI, n.Hash, "GetRefreshToken"))
+			continue
+		}
+		wantNoRefresh(t, s, n.OriginJTI, n.Hash, fmt.Sprint(family, "next token of loser ", i))
+	}
+	return winner
+}
+
+// raceStart is when racers rotate: racer i at raceStart + i ms.
+var raceStart = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+
+func raceAt(i int) time.Time { return raceStart.Add(time.Duration(i) * time.Millisecond) }
+
+// testRaceRotateRefreshToken is two (here: sixteen) refreshes of one token
+// at once: exactly one rotates it, every other is reuse (OAuth 2.0
+// Security BCP: the caller revokes the family), and only the winner's next
+// token exists.
+func testRaceRotateRefreshToken(t *testing.T, s store.Store) {
+	const family = "ZmFtaWx5LXJhY2U"
+	old := fullRefreshToken(family, "rt", time.Now().Add(longLife))
+	noErr(t, s.CreateRefreshToken(t.Context(), old), "CreateRefreshToken")
+	r := newRotation(raceAt, func(i int) store.RefreshToken {
+		return fullRefreshToken(family, fmt.Sprint("next-of-racer-", i), time.Now().Add(longLife))
+	})
+	race(func(i int) { r.run(t, s, i, family, old.Hash) })
+	all := make([]int, racers)
+	for i := range all {
+		all[i] = i
+	}
+	winner := r.check(t, s, old, all)
+
+	// The family goes on from the winner's token.
+	next := getRefresh(t, s, family, r.next(winner).Hash, "GetRefreshToken")
+	after := fullRefreshToken(family, "after", time.Now().Add(longLife))
+	at := raceStart.Add(time.Hour)
+	rotate(t, s, next, at, after, rotated(next, at), nil, "rotation of the winner's token")
+}
+
+// testRaceRotateTwoFamilies races on the tokens of two families at once,
+// half the racers on each: each family has its own winner, and neither
+// family's race touches the other's tokens.
+func testRaceRotateTwoFamilies(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	families := [2]string{"family-a", "family-b"}
+	var olds [2]store.RefreshToken
+	for f, family := range families {
+		// The same token hash in both families: still two tokens.
+		olds[f] = fullRefreshToken(family, "rt", time.Now().Add(longLife))
+		noErr(t, s.CreateRefreshToken(ctx, olds[f]), "CreateRefreshToken")
+	}
+	r := newRotation(raceAt, func(i int) store.RefreshToken {
+		return fullRefreshToken(families[i%2], fmt.Sprint("next-of-racer-", i), time.Now().Add(longLife))
+	})
+	race(func(i int) { r.run(t, s, i, families[i%2], olds[i%2].Hash) })
+
+	var ids [2][]int
+	for i := range racers {
+		ids[i%2] = append(ids[i%2], i)
+	}
+	for f, family := range families {
+		r.check(t, s, olds[f], ids[f])
+		for _, i := range ids[1-f] {
+			wantNoRefresh(t, s, family, r.next(i).Hash, fmt.Sprint(family, " holding racer ", i, "'s token of the other family"))
+		}
+	}
+}
+
+// testRaceRotateDistinctFamilies rotates a family per racer, five times
+// each, all at once: every rotation succeeds.
+func testRaceRotateDistinctFamilies(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const rotations = 5
+	family := func(i int) string { return fmt.Sprint("family-", i) }
+	token := func(i, n int) store.RefreshToken {
+		return fullRefreshToken(family(i), fmt.Sprint("rt-", n), time.Now().Add(longLife))
+	}
+	for i := range racers {
+		noErr(t, s.CreateRefreshToken(ctx, token(i, 0)), "CreateRefreshToken")
+	}
+	errs := make([]error, racers)
+	race(func(i int) {
+		for n := range rotations {
+			if _, err := s.RotateRefreshToken(ctx, family(i), token(i, n).Hash, time.Now(), token(i, n+1)); err != nil {
+				errs[i] = fmt.Errorf("rotation %d: %w", n+1, err)
+				return
+			}
+		}
+	})
+	for i := range racers {
+		noErr(t, errs[i], fmt.Sprint("racer ", i))
+		for n := range rotations {
+			if got := getRefresh(t, s, family(i), token(i, n).Hash, "GetRefreshToken"); got.RotatedAt.IsZero() {
+				t.Errorf("family %d: rt-%d is still current", i, n)
+			}
+		}
+		if got := getRefresh(t, s, family(i), token(i, rotations).Hash, "GetRefreshToken"); !got.RotatedAt.IsZero() {
+			t.Errorf("family %d: the newest token reads back rotated at %v", i, got.RotatedAt)
+		}
+	}
+}
+
+// testRaceHitThrottle is failed logins at once: every one counts, each hit
+// sees its own count, and none is lost.
+func testRaceHitThrottle(t *testing.T, s store.Store) {
+	counts := make([]int64, racers)
+	errs := make([]error, racers)
+	race(func(i int) {
+		counts[i], errs[i] = s.HitThrottle(t.Context(), "user:alice", longLife)
+	})
+	for i := range racers {
+		noErr(t, errs[i], fmt.Sprint("racer ", i))
+	}
+	slices.Sort(counts)
+	for i, n := range counts {
+		if n != int64(i+1) {
+			t.Fatalf("the racers' counts are %v, want 1 to %d, each once", counts, racers)
+		}
+	}
+	wantCount(t, s, "user:alice", racers, "after the race")
 }
 
 func testPing(t *testing.T, s store.Store) {

@@ -31,4 +31,24 @@
 // that DeleteIAMUser leaves the user's access keys, which the caller
 // deletes; and that GetOrgPolicies returns the list last put, in its order,
 // as a whole, and an empty, non-nil list when there is none.
+//
+// For the token aggregates it pins that codes and refresh tokens are keyed
+// by a lower-case hex SHA-256 and refresh tokens also by their family, an
+// origin_jti of 1 to 128 bytes without braces (anything else is refused
+// with store.ErrInvalid, on every method); that a code, refresh token or
+// login session whose ExpiresAt is not after the store's clock is refused
+// with store.ErrInvalid, and is gone once that time has passed (a used code
+// and a rotated token too), freeing its key; that a code is consumed once,
+// every later use getting its record and store.ErrConflict, also when
+// racers consume it at once; that a token is created current, rotated at a
+// non-zero time into a next token of its own family whose hash that family
+// does not hold (store.ErrConflict otherwise, nothing written), and then
+// reads back with RotatedAt set, a second rotation (reuse, or every loser
+// of a race) getting the old record as stored and store.ErrConflict with
+// nothing written, so that exactly one next token exists; that deleting a
+// login session is idempotent; that a consent is replaced as a whole and a
+// username holding NUL is refused with store.ErrInvalid; and that a
+// throttle counts from 1 in a window that runs from the first hit (later
+// hits do not extend it), counts every concurrent hit, reads 0 when there
+// is none, and refuses a window that is not positive with store.ErrInvalid.
 package storetest

@@ -31,6 +31,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AccessKeys", accessKeyTests()},
 		{"IAMRoles", iamRoleTests()},
 		{"OrgPolicies", orgPolicyTests()},
+		{"AuthorizationCodes", codeTests()},
+		{"RefreshTokens", refreshTokenTests()},
+		{"LoginSessions", loginSessionTests()},
+		{"Consents", consentTests()},
+		{"Throttles", throttleTests()},
 		{"Concurrency", concurrencyTests()},
 		{"Ping", []test{{"Healthy", testPing}}},
 	}

@@ -19,8 +19,13 @@ import (
 type Options struct {
 	// Issuer is the issuer URL (iss); TokenURL is Issuer + "/token".
 	Issuer string
-	// AccessTTL is the default access-token lifetime.
+	// AccessTTL and IDTTL are the default access- and ID-token lifetimes.
 	AccessTTL time.Duration
+	IDTTL     time.Duration
+	// RefreshIdleTTL ends a refresh family unused for that long;
+	// RefreshMaxTTL ends it that long after the original grant.
+	RefreshIdleTTL time.Duration
+	RefreshMaxTTL  time.Duration
 	// DefaultAudience is the aud of tokens whose client has no audiences
 	// and requested none (tokens.default_audience, else the issuer).
 	DefaultAudience string
@@ -30,21 +35,48 @@ type Options struct {
 	Rand   io.Reader
 }
 
-// Provider is lineage's OAuth 2.0 token endpoint on fosite.
+// UserSource finds end users (users.Directory).
+type UserSource interface {
+	Get(ctx context.Context, username string) (store.User, error)
+}
+
+// Deps are the Provider's stores and collaborators.
+type Deps struct {
+	Clients ClientSource
+	Users   UserSource
+	Nonces  store.Nonces
+	Codes   store.AuthorizationCodes
+	Refresh store.RefreshTokens
+	Keys    *jwks.Set
+	// MAC checks client secrets (the client-secret subkey).
+	MAC *secrets.MAC
+}
+
+// Provider is lineage's OAuth 2.0 / OpenID Connect core on fosite.
 type Provider struct {
-	fosite  fosite.OAuth2Provider
-	auth    *clientAuthenticator
-	clients ClientSource
-	keys    *jwks.Set
-	issuer  string
-	leeway  time.Duration
-	now     func() time.Time
+	fosite          fosite.OAuth2Provider
+	auth            *clientAuthenticator
+	clients         ClientSource
+	users           UserSource
+	codes           store.AuthorizationCodes
+	refresh         store.RefreshTokens
+	keys            *jwks.Set
+	tokens          *AccessTokens
+	issuer          string
+	defaultAudience string
+	opts            Options
+	leeway          time.Duration
+	now             func() time.Time
+	rand            io.Reader
 }
 
 // New composes the Provider.
-func New(opts Options, clients ClientSource, nonces store.Nonces, keys *jwks.Set, mac *secrets.MAC) (*Provider, error) {
+func New(opts Options, d Deps) (*Provider, error) {
 	if opts.Issuer == "" || opts.AccessTTL <= 0 || opts.Now == nil || opts.Rand == nil {
 		return nil, errors.New("oauth: Issuer, AccessTTL, Now and Rand are required")
+	}
+	if opts.IDTTL <= 0 {
+		opts.IDTTL = opts.AccessTTL
 	}
 	tokenURL := opts.Issuer + "/token"
 	audience := opts.DefaultAudience
@@ -52,14 +84,19 @@ func New(opts Options, clients ClientSource, nonces store.Nonces, keys *jwks.Set
 		audience = opts.Issuer
 	}
 	auth := &clientAuthenticator{
-		clients:   clients,
-		nonces:    nonces,
-		mac:       mac,
+		clients:   d.Clients,
+		nonces:    d.Nonces,
+		mac:       d.MAC,
 		audiences: []string{tokenURL, opts.Issuer},
 		leeway:    opts.Leeway,
 		now:       opts.Now,
 	}
-	tokens := &AccessTokens{issuer: opts.Issuer, keys: keys, now: opts.Now, rand: opts.Rand}
+	tokens := &AccessTokens{issuer: opts.Issuer, keys: d.Keys, now: opts.Now, rand: opts.Rand}
+	p := &Provider{
+		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
+		tokens: tokens, issuer: opts.Issuer, defaultAudience: audience, opts: opts,
+		leeway: opts.Leeway, now: opts.Now, rand: opts.Rand,
+	}
 	cfg := &fosite.Config{
 		AccessTokenIssuer:            opts.Issuer,
 		IDTokenIssuer:                opts.Issuer,
@@ -72,17 +109,12 @@ func New(opts Options, clients ClientSource, nonces store.Nonces, keys *jwks.Set
 	}
 	cfg.TokenEndpointHandlers = fosite.TokenEndpointHandlers{
 		&clientCredentialsGrant{tokens: tokens, accessTTL: opts.AccessTTL, defaultAudience: []string{audience}, now: opts.Now},
-		&unsupportedGrant{known: []string{GrantClientCredentials}},
+		&authorizationCodeGrant{p: p},
+		&refreshTokenGrant{p: p},
+		&unsupportedGrant{known: []string{GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken}},
 	}
-	return &Provider{
-		fosite:  fosite.NewOAuth2Provider(&fositeStorage{clients: clients, nonces: nonces}, cfg),
-		auth:    auth,
-		clients: clients,
-		keys:    keys,
-		issuer:  opts.Issuer,
-		leeway:  opts.Leeway,
-		now:     opts.Now,
-	}, nil
+	p.fosite = fosite.NewOAuth2Provider(&fositeStorage{clients: d.Clients, nonces: d.Nonces}, cfg)
+	return p, nil
 }
 
 // Token handles a token request (RFC 6749 §3.2) and writes the response

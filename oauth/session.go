@@ -19,6 +19,10 @@ type Session struct {
 	OriginJTI string
 	// ExpiresAt holds each token type's expiry.
 	ExpiresAt map[fosite.TokenType]time.Time
+
+	// grant carries what a token request's handler decided to the part
+	// that writes the response.
+	grant *issuance
 }
 
 var _ fosite.Session = (*Session)(nil)

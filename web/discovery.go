@@ -11,6 +11,7 @@ import (
 // Connect Discovery 1.0 §3) for what lineage serves today.
 type metadata struct {
 	Issuer                       string   `json:"issuer"`
+	AuthorizationEndpoint        string   `json:"authorization_endpoint"`
 	TokenEndpoint                string   `json:"token_endpoint"`
 	IntrospectionEndpoint        string   `json:"introspection_endpoint"`
 	IntrospectionAuthMethods     []string `json:"introspection_endpoint_auth_methods_supported"`
@@ -21,6 +22,14 @@ type metadata struct {
 	TokenEndpointAuthSigningAlgs []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	SubjectTypesSupported        []string `json:"subject_types_supported"`
 	IDTokenSigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	UserinfoEndpoint             string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint           string   `json:"end_session_endpoint"`
+	ScopesSupported              []string `json:"scopes_supported"`
+	ClaimsSupported              []string `json:"claims_supported"`
+	CodeChallengeMethods         []string `json:"code_challenge_methods_supported"`
+	ResponseModesSupported       []string `json:"response_modes_supported"`
+	PromptValuesSupported        []string `json:"prompt_values_supported"`
+	AuthorizationResponseISS     bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
 type discovery struct {
@@ -30,16 +39,25 @@ type discovery struct {
 func newDiscovery(opts Options) *discovery {
 	m := metadata{
 		Issuer:                       opts.Issuer,
+		AuthorizationEndpoint:        opts.Issuer + "/authorize",
 		TokenEndpoint:                opts.Issuer + "/token",
 		IntrospectionEndpoint:        opts.Issuer + "/introspect",
 		IntrospectionAuthMethods:     []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		JWKSURI:                      opts.Issuer + "/.well-known/jwks.json",
-		GrantTypesSupported:          []string{"client_credentials"},
-		ResponseTypesSupported:       []string{},
+		GrantTypesSupported:          []string{"authorization_code", "refresh_token", "client_credentials"},
+		ResponseTypesSupported:       []string{"code"},
 		TokenEndpointAuthMethods:     []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		TokenEndpointAuthSigningAlgs: []string{"RS256", "PS256", "ES256", "EdDSA"},
 		SubjectTypesSupported:        []string{"public"},
 		IDTokenSigningAlgs:           opts.SigningAlgs,
+		UserinfoEndpoint:             opts.Issuer + "/userinfo",
+		EndSessionEndpoint:           opts.Issuer + "/logout",
+		ScopesSupported:              []string{"openid", "profile", "email", "offline_access"},
+		ClaimsSupported:              []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "jti", "origin_jti", "preferred_username", "email"},
+		CodeChallengeMethods:         []string{"S256"},
+		ResponseModesSupported:       []string{"query"},
+		PromptValuesSupported:        []string{"none", "login", "consent"},
+		AuthorizationResponseISS:     true,
 	}
 	body, _ := json.MarshalIndent(m, "", "  ") // plain strings: cannot fail
 	return &discovery{body: body}

@@ -31,7 +31,7 @@ type Options struct {
 }
 
 // NewPublic returns the handler of the public listener (the issuer URL).
-func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS) http.Handler {
+func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS, flows *Flows) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
@@ -59,6 +59,9 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS)
 	})
 	if sts != nil {
 		e.POST(stsPath, sts.serve)
+	}
+	if flows != nil {
+		flows.routes(e)
 	}
 	e.GET("/health/alive", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "alive"})

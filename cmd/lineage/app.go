@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/lineage-oss/lineage/admin"
@@ -20,6 +21,7 @@ import (
 	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/iam/sigv4"
 	"github.com/lineage-oss/lineage/jwks"
+	"github.com/lineage-oss/lineage/login"
 	"github.com/lineage-oss/lineage/oauth"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
@@ -27,6 +29,7 @@ import (
 	redisstore "github.com/lineage-oss/lineage/store/redis"
 	"github.com/lineage-oss/lineage/users"
 	"github.com/lineage-oss/lineage/web"
+	"github.com/lineage-oss/lineage/web/pages"
 )
 
 // keyTickEvery is how often an instance reloads the key set and rotates
@@ -105,22 +108,29 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
 		return fmt.Errorf("signing keys: %w", err)
 	}
 
-	provider, err := oauth.New(oauth.Options{
-		Issuer:          cfg.Issuer,
-		AccessTTL:       cfg.Tokens.AccessTTL.D(),
-		DefaultAudience: cfg.Tokens.DefaultAudience,
-		Leeway:          cfg.Tokens.Leeway.D(),
-		Now:             d.now,
-		Rand:            d.rand,
-	}, registry, a.store, a.keys, mac)
-	if err != nil {
-		return err
-	}
 	configuredUsers, err := configuredUsers(cfg.Users, d.rand)
 	if err != nil {
 		return err
 	}
 	people, err := users.NewDirectory(configuredUsers, a.store, d.now, d.rand)
+	if err != nil {
+		return err
+	}
+	provider, err := oauth.New(oauth.Options{
+		Issuer:          cfg.Issuer,
+		AccessTTL:       cfg.Tokens.AccessTTL.D(),
+		IDTTL:           cfg.Tokens.IDTTL.D(),
+		RefreshIdleTTL:  cfg.Tokens.RefreshIdleTTL.D(),
+		RefreshMaxTTL:   cfg.Tokens.RefreshMaxTTL.D(),
+		DefaultAudience: cfg.Tokens.DefaultAudience,
+		Leeway:          cfg.Tokens.Leeway.D(),
+		Now:             d.now,
+		Rand:            d.rand,
+	}, oauth.Deps{Clients: registry, Users: people, Nonces: a.store, Codes: a.store, Refresh: a.store, Keys: a.keys, MAC: mac})
+	if err != nil {
+		return err
+	}
+	flows, err := newFlows(cfg, keyring, provider, people, a.store, d)
 	if err != nil {
 		return err
 	}
@@ -148,8 +158,24 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Logger:       d.logger,
 		Ready:        a.ready,
-	}, provider, a.keys, sts)
+	}, provider, a.keys, sts, flows)
 	return nil
+}
+
+// newFlows builds the browser flows: hosted login and consent pages over
+// the login service.
+func newFlows(cfg config.Config, keyring *secrets.Keyring, provider *oauth.Provider, people *users.Directory, st store.Store, d deps) (*web.Flows, error) {
+	renderer, err := pages.New()
+	if err != nil {
+		return nil, err
+	}
+	signIn, err := login.New(login.Options{Users: people, Sessions: st, Consents: st, Throttles: st, Now: d.now, Rand: d.rand})
+	if err != nil {
+		return nil, err
+	}
+	return &web.Flows{Provider: provider, Login: signIn, Pages: renderer, Issuer: cfg.Issuer,
+		CSRFKey: keyring.Subkey(secrets.PurposeCSRF), Secure: strings.HasPrefix(cfg.Issuer, "https://"),
+		Logger: d.logger, Now: d.now}, nil
 }
 
 // newIAMDirectory builds the IAM directory from the configuration and the

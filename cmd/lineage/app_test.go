@@ -42,6 +42,10 @@ const (
 	adminToken   = "admin-token-for-tests-0123456789-abcdef"
 	svcSecret    = "svc-secret-for-tests-0123456789-abcdefgh"
 	iamSecret    = "iam/secret+for/tests0123456789abcdefghijk"
+	zoePassword  = "zoe-password-for-tests"
+	// zoeHash is argon2id(zoePassword), precomputed: hashing at each
+	// start would cost seconds under the race detector.
+	zoeHash = "$argon2id$v=19$m=65536,t=3,p=1$q3HqPF+O7TfdP9y4ealVHw$D7ErcxjJ0dHT9AbjChTYTGj3dEkjxSfnhLJGUVByOnI"
 )
 
 // testConfig is a configuration with a confidential client "svc", a
@@ -72,10 +76,25 @@ clients:
   - id: spa
     redirect_uris: ["http://127.0.0.1:5555/callback"]
     grant_types: [authorization_code]
+    scopes: [openid]
+  - id: web
+    secret: %[4]q
+    redirect_uris: ["http://127.0.0.1:5555/callback", "http://127.0.0.1:5555/other"]
+    post_logout_redirect_uris: ["http://127.0.0.1:5555/bye"]
+    grant_types: [authorization_code, refresh_token]
+    scopes: [openid, profile, email, offline_access]
+  - id: first
+    secret: %[4]q
+    redirect_uris: ["http://127.0.0.1:5555/callback"]
+    grant_types: [authorization_code, refresh_token]
+    scopes: [openid, offline_access]
+    first_party: true
   - id: "arn:aws:iam::111122223333:role/keyed"
     jwks: %[5]s
     grant_types: [client_credentials]
     scopes: [read]
+users:
+  - {username: zoe, password_hash: %[8]q, email: zoe@example.com}
 iam:
   account_id: "111122223333"
   region: us-east-1
@@ -95,7 +114,7 @@ iam:
       trust_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "arn:aws:iam::111122223333:user/deployer"}, Action: "sts:AssumeRole"}]}
   org_policies:
     - {Version: "2012-10-17", Statement: [{Sid: NoForbidden, Effect: Deny, Action: "sts:AssumeRole", Resource: "arn:aws:iam::111122223333:role/Forbidden"}]}
-`, issuer, adminToken, systemSecret, svcSecret, jwksJSON, storeYAML, iamSecret)
+`, issuer, adminToken, systemSecret, svcSecret, jwksJSON, storeYAML, iamSecret, zoeHash)
 }
 
 type testIssuer struct {

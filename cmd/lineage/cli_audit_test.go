@@ -164,7 +164,8 @@ func TestCLIJSONOutput(t *testing.T) {
 			u := v.(*struct {
 				Users []admin.User `json:"users"`
 			}).Users
-			return len(u) == 1 && u[0].Username == "dora"
+			// The configured user "zoe" and the API-created "dora".
+			return len(u) == 2 && u[0].Username == "dora" && u[0].Source == "api" && u[1].Username == "zoe" && u[1].Source == "config"
 		}},
 		{"users get", []string{"users", "get", "dora"}, &admin.User{}, func(v any) bool { return v.(*admin.User).Username == "dora" }},
 		{"keys list", []string{"keys", "list"}, &struct {

@@ -99,7 +99,7 @@ func TestTokenEndpointAnswers(t *testing.T) {
 		{name: "resource prefix is not a match", form: cc("resource", "https://api.example.com/sub"), user: "svc", pass: svcSecret, wantStatus: 400, wantError: "invalid_target"},
 		{name: "resource with fragment", form: cc("resource", "https://api.example.com#x"), user: "svc", pass: svcSecret, wantStatus: 400, wantError: "invalid_target"},
 		{name: "unsupported grant", form: url.Values{"grant_type": {"password"}, "username": {"a"}}, user: "svc", pass: svcSecret, wantStatus: 400, wantError: "unsupported_grant_type"},
-		{name: "client not allowed the grant", form: url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, user: "svc", pass: svcSecret, wantStatus: 400, wantError: "unsupported_grant_type"},
+		{name: "client not allowed the grant", form: url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, user: "svc", pass: svcSecret, wantStatus: 400, wantError: "unauthorized_client"},
 		{name: "missing grant_type", form: url.Values{"scope": {"read"}}, user: "svc", pass: svcSecret, wantStatus: 400, wantError: "invalid_request"},
 	}
 	for _, tt := range tests {

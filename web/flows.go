@@ -38,8 +38,18 @@ type Flows struct {
 }
 
 // contentSecurityPolicy allows the pages nothing but their own stylesheet
-// and forms posting back to the issuer.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// and forms posting back to the issuer — and to the client's redirect URI,
+// where a submitted login or consent form ends up (browsers apply
+// form-action to the redirects that follow a submission).
+func contentSecurityPolicy(formTargets ...string) string {
+	action := "form-action 'self'"
+	for _, t := range formTargets {
+		if u, err := url.Parse(t); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			action += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; " + action + "; frame-ancestors 'none'; base-uri 'none'"
+}
 
 func (f *Flows) routes(e *echo.Echo) {
 	e.GET("/authorize", f.authorize)
@@ -96,13 +106,13 @@ func (f *Flows) checkCSRF(c echo.Context) bool {
 	return seed != "" && hmac.Equal([]byte(c.FormValue("csrf")), []byte(f.csrfFor(seed)))
 }
 
-func (f *Flows) page(c echo.Context, status int, render func(*strings.Builder) error) error {
+func (f *Flows) page(c echo.Context, status int, render func(*strings.Builder) error, formTargets ...string) error {
 	var b strings.Builder
 	if err := render(&b); err != nil {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", contentSecurityPolicy(formTargets...))
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
@@ -138,7 +148,7 @@ func (f *Flows) authorize(c echo.Context) error {
 		return f.page(c, http.StatusOK, func(b *strings.Builder) error {
 			return f.Pages.Login(b, pages.LoginPage{Action: "/login", CSRF: f.csrfToken(c),
 				Return: withoutPrompt(q, "login").Encode(), ClientName: req.ClientName()})
-		})
+		}, req.RedirectURI)
 	}
 	if !req.Client.FirstParty {
 		needed, err := f.Login.NeedsConsent(ctx, sess.Username, req.Client.ID, req.Scopes)
@@ -153,7 +163,7 @@ func (f *Flows) authorize(c echo.Context) error {
 				return f.Pages.Consent(b, pages.ConsentPage{Action: "/consent", CSRF: f.csrfToken(c),
 					Return: withoutPrompt(q, "consent").Encode(), ClientName: req.ClientName(),
 					Username: sess.Username, Scopes: pages.DescribeScopes(req.Scopes)})
-			})
+			}, req.RedirectURI)
 		}
 	}
 	to, err := f.Provider.IssueCode(ctx, req, oauth.Authentication{Username: sess.Username, AuthTime: sess.AuthTime,
@@ -233,17 +243,28 @@ func (f *Flows) signIn(c echo.Context) error {
 		return f.page(c, http.StatusTooManyRequests, func(b *strings.Builder) error {
 			return f.Pages.Login(b, pages.LoginPage{Action: "/login", CSRF: f.csrfToken(c), Return: c.FormValue("return"),
 				Username: username, ClientName: clientName, RetryAfterSeconds: int(throttled.RetryAfter.Seconds())})
-		})
+		}, f.formTarget(c, ret))
 	case errors.Is(err, login.ErrBadCredentials):
 		return f.page(c, http.StatusUnauthorized, func(b *strings.Builder) error {
 			return f.Pages.Login(b, pages.LoginPage{Action: "/login", CSRF: f.csrfToken(c), Return: c.FormValue("return"),
 				Username: username, ClientName: clientName, Error: "The username or password is incorrect."})
-		})
+		}, f.formTarget(c, ret))
 	case err != nil:
 		return err
 	}
 	f.setCookie(c, "lineage_session", cookie, 0)
 	return backToAuthorize(c)
+}
+
+// formTarget returns the registered redirect URI of the authorization
+// request carried in a form's return field, for the page's CSP; "" if the
+// request is not valid.
+func (f *Flows) formTarget(c echo.Context, ret url.Values) string {
+	req, err := f.Provider.ParseAuthorize(c.Request().Context(), ret)
+	if err != nil {
+		return ""
+	}
+	return req.RedirectURI
 }
 
 func (f *Flows) consent(c echo.Context) error {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/net/html"
@@ -21,14 +22,14 @@ const callback = "http://127.0.0.1:5555/callback"
 // browser is an HTTP client with cookies that stops at the client's
 // callback, like a browser handing the redirect to the app.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 	issuer string
 }
 
 var errAtCallback = errors.New("reached the callback")
 
-func newBrowser(t *testing.T, issuer string) *browser {
+func newBrowser(t testing.TB, issuer string) *browser {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, issuer: issuer}
 	b.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
@@ -121,8 +122,8 @@ func parseForm(body string) (string, url.Values) {
 	return action, fields
 }
 
-// signIn runs the authorization request through login and consent and
-// returns the callback URL.
+// signIn runs the authorization request through login and, when the
+// server asks for it, consent, and returns the callback URL.
 func (b *browser) signIn(authURL string, consent bool) *url.URL {
 	b.t.Helper()
 	login := b.get(authURL)
@@ -130,7 +131,7 @@ func (b *browser) signIn(authURL string, consent bool) *url.URL {
 		b.t.Fatalf("no login page: %d\n%s", login.status, login.body)
 	}
 	next := b.submit(login, map[string]string{"username": "zoe", "password": zoePassword})
-	if consent {
+	if consent && next.location == "" {
 		if next.status != 200 || next.action != "/consent" {
 			b.t.Fatalf("no consent page: %d %s\n%s", next.status, next.location, next.body)
 		}
@@ -340,4 +341,80 @@ func TestLoginPage(t *testing.T) {
 	}
 	var m map[string]any
 	_ = json.Unmarshal([]byte("{}"), &m)
+}
+
+// lineageTokens signs zoe in with the web client and returns the token
+// response of the code exchange.
+func lineageTokens(t *testing.T, iss *testIssuer) *oauth2.Token {
+	t.Helper()
+	cfg := webClient(iss.url)
+	verifier := oauth2.GenerateVerifier()
+	cb := newBrowser(t, iss.url).signIn(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), true)
+	tok, err := cfg.Exchange(context.Background(), cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestConcurrentRefresh: of parallel refreshes with one token exactly one
+// succeeds; the losers get invalid_grant.
+func TestConcurrentRefresh(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	tok := lineageTokens(t, iss)
+	const n = 8
+	results := make(chan tokenResponse, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			results <- postToken(t, iss.url, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, "web", svcSecret)
+		}()
+	}
+	close(start)
+	won := 0
+	for range n {
+		r := <-results
+		switch {
+		case r.status == 200:
+			won++
+		case r.body["error"] != "invalid_grant":
+			t.Fatalf("a loser got %d %s", r.status, r.raw)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d parallel refreshes succeeded, want exactly 1", won, n)
+	}
+}
+
+// TestRefreshLifetimes: a family ends after refresh_idle_ttl unused and,
+// in any case, refresh_max_ttl after the original grant.
+func TestRefreshLifetimes(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	refresh := func(token string) tokenResponse {
+		return postToken(t, iss.url, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}, "web", svcSecret)
+	}
+	idle := lineageTokens(t, iss)
+	iss.clock.add(720*time.Hour + time.Minute) // tokens.refresh_idle_ttl
+	if r := refresh(idle.RefreshToken); r.body["error"] != "invalid_grant" {
+		t.Fatalf("a refresh token unused past the idle lifetime: %d %s", r.status, r.raw)
+	}
+
+	tok := lineageTokens(t, iss)
+	current := tok.RefreshToken
+	// Used every 700h, the family still ends 2160h after the grant.
+	for i := range 4 {
+		iss.clock.add(700 * time.Hour)
+		r := refresh(current)
+		if i < 3 {
+			if r.status != 200 {
+				t.Fatalf("refresh %d within the lifetimes: %d %s", i, r.status, r.raw)
+			}
+			current = r.body["refresh_token"].(string)
+			continue
+		}
+		if r.body["error"] != "invalid_grant" {
+			t.Fatalf("a refresh 2800h after the grant: %d %s", r.status, r.raw)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,6 +279,28 @@ func TestBinaryDevPrintsAWorkingCurlLine(t *testing.T) {
 	secret := regexp.MustCompile(`client secret:\s+(\S+)`).FindStringSubmatch(p.stdout.String())
 	if len(secret) != 2 || strings.Contains(p.stderr.String(), secret[1]) {
 		t.Fatal("the demo secret is missing from the banner or leaked into the log")
+	}
+
+	// The printed sign-in works: the demo user through demo-web with PKCE.
+	banner := p.stdout.String()
+	authURL := regexp.MustCompile(`(?m)^\s+(http://\S+/authorize\?\S+)$`).FindStringSubmatch(banner)
+	password := regexp.MustCompile(`user "demo" with password (\S+)`).FindStringSubmatch(banner)
+	verifier := regexp.MustCompile(`code_verifier: (\S+),`).FindStringSubmatch(banner)
+	if authURL == nil || password == nil || verifier == nil {
+		t.Fatalf("no sign-in example in the banner:\n%s", banner)
+	}
+	b := newBrowser(t, "http://"+addr)
+	login := b.get(authURL[1])
+	next := b.submit(login, map[string]string{"username": "demo", "password": password[1]})
+	if next.status != 200 || next.action != "/consent" {
+		t.Fatalf("after signing in: %d %s", next.status, next.location)
+	}
+	cb := b.submit(next, map[string]string{"decision": "allow"})
+	u, _ := url.Parse(cb.location)
+	tok := postToken(t, "http://"+addr, url.Values{"grant_type": {"authorization_code"}, "client_id": {"demo-web"},
+		"code": {u.Query().Get("code")}, "code_verifier": {verifier[1]}, "redirect_uri": {"http://127.0.0.1:5555/callback"}}, "", "")
+	if tok.status != 200 || tok.body["id_token"] == nil {
+		t.Fatalf("code exchange with the printed verifier: %d %s", tok.status, tok.raw)
 	}
 }
 

@@ -418,3 +418,31 @@ func TestRefreshLifetimes(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxAgeAndPromptLogin: a session older than max_age, or prompt=login,
+// shows the login page again instead of issuing a code.
+func TestMaxAgeAndPromptLogin(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	cfg := webClient(iss.url)
+	verifier := oauth2.GenerateVerifier()
+	b := newBrowser(t, iss.url)
+	b.signIn(cfg.AuthCodeURL("a", oauth2.S256ChallengeOption(verifier)), true)
+	fresh := b.get(cfg.AuthCodeURL("b", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("max_age", "3600")))
+	if fresh.location == "" {
+		t.Fatalf("a fresh session within max_age did not get a code: %d", fresh.status)
+	}
+	forced := b.get(cfg.AuthCodeURL("c", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "login")))
+	if forced.location != "" || !strings.Contains(forced.body, "password") {
+		t.Fatalf("prompt=login did not show the login page: %d %s", forced.status, forced.location)
+	}
+	iss.clock.add(2 * time.Hour)
+	old := b.get(cfg.AuthCodeURL("d", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("max_age", "3600")))
+	if old.location != "" || !strings.Contains(old.body, "password") {
+		t.Fatalf("a session older than max_age got %d %s", old.status, old.location)
+	}
+	again := b.submit(old, map[string]string{"username": "zoe", "password": zoePassword})
+	u, _ := url.Parse(again.location)
+	if u == nil || u.Query().Get("code") == "" || u.Query().Get("state") != "d" {
+		t.Fatalf("after signing in again: %d %q", again.status, again.location)
+	}
+}

@@ -17,25 +17,27 @@ import (
 	"github.com/lineage-oss/lineage/admin"
 )
 
-// ClientIDPrefix starts the id of every client lineage bench creates, so
-// that one left behind by a killed run is easy to find and delete.
+// ClientIDPrefix starts the id of every client, and the username of every
+// user, lineage bench creates, so that one left behind by a killed run is
+// easy to find and delete.
 const ClientIDPrefix = "lineage-bench-"
 
 // adminTimeout bounds one admin API call.
 const adminTimeout = 30 * time.Second
 
 // Admin calls the admin API (JSON under /admin/v1/, "Authorization:
-// Bearer <admin token>", RFC 6750 §2.1) and remembers the clients it
-// creates, so that Run deletes them whatever happens. The token goes in
-// that header only, never in a message.
+// Bearer <admin token>", RFC 6750 §2.1) and remembers the clients and
+// users it creates, so that Run deletes them whatever happens. The token
+// goes in that header only, never in a message.
 type Admin struct {
 	base  string // no trailing slash
 	token string
-	run   string // this run's id, in every client id
+	run   string // this run's id, in every client id and username
 	http  *http.Client
 
 	mu      sync.Mutex
-	created []string
+	created []string // client ids
+	users   []string // usernames
 }
 
 func newAdmin(base, token, run string) *Admin {
@@ -77,6 +79,41 @@ func (a *Admin) forget(id string) {
 	a.created = slices.DeleteFunc(a.created, func(c string) bool { return c == id })
 }
 
+// CreateUser creates the user ClientIDPrefix + run id + "-" + role with
+// the password (at least 12 characters) and returns it. It is deleted when
+// the run ends.
+func (a *Admin) CreateUser(ctx context.Context, role, password string) (admin.User, error) {
+	in := admin.UserInput{Username: ClientIDPrefix + a.run + "-" + role, Password: password}
+	a.mu.Lock()
+	a.users = append(a.users, in.Username)
+	a.mu.Unlock()
+	var out admin.User
+	if err := a.call(ctx, http.MethodPost, "/admin/v1/users", in, &out); err != nil {
+		var ae *adminError
+		if errors.As(err, &ae) {
+			a.mu.Lock()
+			a.users = slices.DeleteFunc(a.users, func(u string) bool { return u == in.Username })
+			a.mu.Unlock()
+		}
+		return admin.User{}, fmt.Errorf("create user %s: %w", in.Username, err)
+	}
+	if out.Username != in.Username {
+		return admin.User{}, fmt.Errorf("create user %s: the admin API returned user %q", in.Username, out.Username)
+	}
+	return out, nil
+}
+
+// ListUsers returns every user.
+func (a *Admin) ListUsers(ctx context.Context) ([]admin.User, error) {
+	var out struct {
+		Users []admin.User `json:"users"`
+	}
+	if err := a.call(ctx, http.MethodGet, "/admin/v1/users", nil, &out); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out.Users, nil
+}
+
 // DisableClient disables a client: it gets no token, and its tokens stop
 // introspecting as active.
 func (a *Admin) DisableClient(ctx context.Context, id string) error {
@@ -97,21 +134,37 @@ func (a *Admin) ListClients(ctx context.Context) ([]admin.Client, error) {
 	return out.Clients, nil
 }
 
-// deleteCreated deletes every client this Admin created (one already gone
-// is fine) and returns the ids it could not delete.
-func (a *Admin) deleteCreated(ctx context.Context) ([]string, error) {
+// leftovers are what clean-up could not delete.
+type leftovers struct {
+	clients, users []string
+}
+
+// deleteCreated deletes every client and user this Admin created (one
+// already gone is fine) and returns those it could not delete.
+func (a *Admin) deleteCreated(ctx context.Context) (leftovers, error) {
 	a.mu.Lock()
-	ids := a.created
-	a.created = nil
+	ids, names := a.created, a.users
+	a.created, a.users = nil, nil
 	a.mu.Unlock()
-	var left []string
+	var left leftovers
 	var errs []error
-	for _, id := range ids {
-		err := a.call(ctx, http.MethodDelete, "/admin/v1/clients/"+url.PathEscape(id), nil, nil)
+	del := func(what, path, name string) bool {
+		err := a.call(ctx, http.MethodDelete, path+url.PathEscape(name), nil, nil)
 		var ae *adminError
 		if err != nil && !(errors.As(err, &ae) && ae.status == http.StatusNotFound) {
-			left = append(left, id)
-			errs = append(errs, fmt.Errorf("delete client %s: %w", id, err))
+			errs = append(errs, fmt.Errorf("delete %s %s: %w", what, name, err))
+			return false
+		}
+		return true
+	}
+	for _, id := range ids {
+		if !del("client", "/admin/v1/clients/", id) {
+			left.clients = append(left.clients, id)
+		}
+	}
+	for _, name := range names {
+		if !del("user", "/admin/v1/users/", name) {
+			left.users = append(left.users, name)
 		}
 	}
 	return left, errors.Join(errs...)

@@ -113,10 +113,12 @@ func (iss issuer) options(scenario string) Options {
 	}
 }
 
-// assertCleanedUp fails unless the issuer has no client lineage bench made.
+// assertCleanedUp fails unless the issuer has no client and no user
+// lineage bench made.
 func (iss issuer) assertCleanedUp(t *testing.T) {
 	t.Helper()
-	all, err := newAdmin(iss.adminURL, testAdminToken, "").ListClients(context.Background())
+	a := newAdmin(iss.adminURL, testAdminToken, "")
+	all, err := a.ListClients(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +126,28 @@ func (iss issuer) assertCleanedUp(t *testing.T) {
 		if strings.HasPrefix(c.ID, ClientIDPrefix) {
 			t.Errorf("client %s is left behind", c.ID)
 		}
+	}
+	users, err := a.ListUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if strings.HasPrefix(u.Username, ClientIDPrefix) {
+			t.Errorf("user %s is left behind", u.Username)
+		}
+	}
+}
+
+// assertRefreshRun checks a refresh report: every refresh answered right,
+// one lineage per worker and no restart.
+func assertRefreshRun(t *testing.T, r Report, workers int) {
+	t.Helper()
+	assertClean(t, r)
+	if r.Concurrency != workers || r.Setup.Pool["lineages"] != workers {
+		t.Errorf("%d workers, pool %v; want %d lineages", r.Concurrency, r.Setup.Pool, workers)
+	}
+	if !strings.Contains(r.Setup.Summary, ClientIDPrefix) {
+		t.Errorf("the summary names neither user nor client: %q", r.Setup.Summary)
 	}
 }
 
@@ -195,6 +219,27 @@ func TestAgainstTheBinary(t *testing.T) {
 			iss.assertCleanedUp(t)
 		})
 
+		t.Run("refresh", func(t *testing.T) {
+			opts := iss.options(ScenarioRefresh)
+			opts.Concurrency = 4
+			r, err := Run(context.Background(), opts, testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertRefreshRun(t, r, 4)
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("refresh lineages are the workers'", func(t *testing.T) {
+			testRefreshLineages(t, iss)
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("refresh restarts a lost lineage", func(t *testing.T) {
+			testRefreshRestart(t, iss)
+			iss.assertCleanedUp(t)
+		})
+
 		t.Run("count", func(t *testing.T) {
 			opts := iss.options(ScenarioIntrospect)
 			opts.Count, opts.Mix = 300, Mix{Inactive: 0.5, Malformed: 0.5}
@@ -244,29 +289,57 @@ func TestAgainstTheBinary(t *testing.T) {
 	t.Run("redis store", func(t *testing.T) {
 		srv := redistest.Start(t)
 		iss := startIssuer(t, bin, "LINEAGE_STORE_REDIS_URL=redis://"+srv.Addr()+"/0")
-		opts := iss.options(ScenarioIntrospect)
-		opts.RedisURL = "redis://" + srv.Addr() + "/0"
-		r, err := Run(context.Background(), opts, testWriter{t})
-		if err != nil {
-			t.Fatal(err)
-		}
-		assertClean(t, r)
-		if r.Redis == nil {
-			t.Fatal("no Redis section with --redis-url")
-		}
-		// redistest.Start runs --save "" --appendonly no.
-		if p := r.Redis.Persistence; p.Mode != "none" || p.AppendOnly != "no" || p.Save != "" || p.AppendFsync == "" {
-			t.Errorf("persistence %+v, want none", p)
-		}
-		// Each introspection authenticates its caller, and a well-signed
-		// token's client is read too: at least one GET per request.
-		if got := r.Redis.Commands["get"]; got < r.Requests {
-			t.Errorf("%d GETs for %d introspections: %v", got, r.Requests, r.Redis.Commands)
-		}
-		if _, ok := r.Redis.Commands["info"]; ok {
-			t.Errorf("the bench's own INFO is counted: %v", r.Redis.Commands)
-		}
-		iss.assertCleanedUp(t)
+
+		t.Run("introspect", func(t *testing.T) {
+			opts := iss.options(ScenarioIntrospect)
+			opts.RedisURL = "redis://" + srv.Addr() + "/0"
+			r, err := Run(context.Background(), opts, testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertClean(t, r)
+			if r.Redis == nil {
+				t.Fatal("no Redis section with --redis-url")
+			}
+			// redistest.Start runs --save "" --appendonly no.
+			if p := r.Redis.Persistence; p.Mode != "none" || p.AppendOnly != "no" || p.Save != "" || p.AppendFsync == "" {
+				t.Errorf("persistence %+v, want none", p)
+			}
+			// Each introspection authenticates its caller, and a well-signed
+			// token's client is read too: at least one GET per request.
+			if got := r.Redis.Commands["get"]; got < r.Requests {
+				t.Errorf("%d GETs for %d introspections: %v", got, r.Requests, r.Redis.Commands)
+			}
+			if _, ok := r.Redis.Commands["info"]; ok {
+				t.Errorf("the bench's own INFO is counted: %v", r.Redis.Commands)
+			}
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("refresh", func(t *testing.T) {
+			opts := iss.options(ScenarioRefresh)
+			opts.Concurrency = 4
+			opts.RedisURL = "redis://" + srv.Addr() + "/0"
+			r, err := Run(context.Background(), opts, testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertRefreshRun(t, r, 4)
+			if r.Redis == nil {
+				t.Fatal("no Redis section with --redis-url")
+			}
+			// Every refresh rotates in the store: the next token is written
+			// (HSET, in a script or not) each time.
+			if got := r.Redis.Commands["hset"]; got < r.Requests {
+				t.Errorf("%d HSETs for %d refreshes: %v", got, r.Requests, r.Redis.Commands)
+			}
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("refresh lineages are the workers'", func(t *testing.T) {
+			testRefreshLineages(t, iss)
+			iss.assertCleanedUp(t)
+		})
 	})
 }
 

@@ -28,11 +28,12 @@ var ErrInvalidOptions = errors.New("bench: invalid options")
 
 // Options configure one run of one scenario.
 type Options struct {
-	// URL is the issuer's public URL: /token and /introspect are under it.
+	// URL is the issuer's public URL: /token, /introspect, /authorize and
+	// the login form are under it.
 	URL string
 	// AdminURL and AdminToken reach the admin API (Bearer token, RFC 6750
-	// §2.1), through which the scenario creates its clients and deletes
-	// them afterwards.
+	// §2.1), through which the scenario creates its clients and users and
+	// deletes them afterwards.
 	AdminURL   string
 	AdminToken string
 	// Scenario is the workload's name: one of Scenarios().

@@ -92,7 +92,7 @@ func TestMixSplit(t *testing.T) {
 
 func TestValidateReportsEveryProblem(t *testing.T) {
 	err := Options{
-		URL: "ftp://x", AdminURL: "", AdminToken: "", Scenario: "refresh",
+		URL: "ftp://x", AdminURL: "", AdminToken: "", Scenario: "revoke",
 		Concurrency: -1, Count: -2, Warmup: -time.Second, Tokens: -3,
 		Mix: Mix{Valid: 2}, RedisURL: "http://:secret@redis",
 	}.Validate()
@@ -101,7 +101,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{
 		`url "ftp://x"`, "admin url", "admin token is required",
-		`unknown scenario "refresh"; the scenarios are client-credentials, introspect`,
+		`unknown scenario "revoke"; the scenarios are client-credentials, introspect, refresh`,
 		"concurrency", "count", "warm-up", "tokens", "mix", "redis url",
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -123,7 +123,7 @@ func TestValidateAcceptsTheDefaults(t *testing.T) {
 		t.Fatalf("defaults %+v", d)
 	}
 	if err := (Options{URL: o.URL, AdminURL: o.AdminURL, AdminToken: "t"}).Validate(); err == nil ||
-		!strings.Contains(err.Error(), "no scenario given; the scenarios are client-credentials, introspect") {
+		!strings.Contains(err.Error(), "no scenario given; the scenarios are client-credentials, introspect, refresh") {
 		t.Fatalf("no scenario: %v", err)
 	}
 }

@@ -40,7 +40,8 @@ type Report struct {
 	// Latency is over the requests that succeeded.
 	Latency Latency `json:"latency_ms"`
 	// Errors counts failed requests by kind: "http_<status>[:<error>]",
-	// "transport", "timeout", "unexpected_body", "wrong_answer".
+	// "transport", "timeout", "unexpected_body", "wrong_answer"; refresh
+	// adds "lineage_restart" and "sign_in_failed".
 	Errors map[string]int64 `json:"errors"`
 	// ErrorSamples gives the first message of each kind of error.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
@@ -55,6 +56,8 @@ type Report struct {
 	Host Host `json:"host"`
 	// LeftoverClients are the clients clean-up could not delete.
 	LeftoverClients []string `json:"leftover_clients,omitempty"`
+	// LeftoverUsers are the users clean-up could not delete.
+	LeftoverUsers []string `json:"leftover_users,omitempty"`
 }
 
 // Latency gives percentiles in milliseconds (within 0.8 %).
@@ -180,6 +183,10 @@ func (r Report) Format(w io.Writer) error {
 	if len(r.LeftoverClients) > 0 {
 		line("")
 		line("clean-up could not delete these clients: %s", strings.Join(r.LeftoverClients, ", "))
+	}
+	if len(r.LeftoverUsers) > 0 {
+		line("")
+		line("clean-up could not delete these users: %s", strings.Join(r.LeftoverUsers, ", "))
 	}
 	return tw.Flush()
 }

@@ -18,8 +18,8 @@ import (
 const cleanupTimeout = 30 * time.Second
 
 // Run runs one scenario: set-up, warm-up, the measured phase, clean-up.
-// It writes a line per step to progress. The clients it created are
-// deleted even when it fails or ctx ends (Ctrl-C); when ctx ends it
+// It writes a line per step to progress. The clients and users it created
+// are deleted even when it fails or ctx ends (Ctrl-C); when ctx ends it
 // returns ctx's error, not a partial report.
 func Run(ctx context.Context, opts Options, progress io.Writer) (rep Report, err error) {
 	if err := opts.Validate(); err != nil {
@@ -71,9 +71,9 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (rep Report, err
 			err = errors.Join(err, fmt.Errorf("bench: clean-up: %w", cerr))
 		case cerr != nil:
 			env.progressf("warning: clean-up: %v", cerr)
-			rep.LeftoverClients = left
+			rep.LeftoverClients, rep.LeftoverUsers = left.clients, left.users
 		default:
-			env.progressf("deleted the clients the run created")
+			env.progressf("deleted what the run created")
 		}
 	}()
 

@@ -10,13 +10,13 @@ import (
 )
 
 // Scenario is one workload lineage bench measures. Set-up provisions what
-// it needs (clients through the admin API, which Run deletes afterwards;
-// tokens minted at the public endpoints); then each worker sends requests
-// that are each distinct, and checks each answer.
+// it needs (clients and users through the admin API, which Run deletes
+// afterwards; tokens minted at the public endpoints); then each worker
+// sends requests that are each distinct, and checks each answer.
 //
-// The scenarios to come (refresh, revoke, create-token-with-iam, mixed)
-// implement it too: a refresh worker walks its own lineages, so workers
-// carry state, which is why each gets its own Worker.
+// Workers may carry state — a refresh worker walks its own lineages —
+// which is why each gets its own Worker. The scenarios to come (revoke,
+// create-token-with-iam, mixed) implement it too.
 type Scenario interface {
 	// Name is the name Options.Scenario selects.
 	Name() string
@@ -59,8 +59,8 @@ type Env struct {
 	Options Options
 	// Public sends requests to the issuer's public endpoints.
 	Public *Public
-	// Admin calls the admin API; the clients it creates are deleted when
-	// the run ends.
+	// Admin calls the admin API; the clients and users it creates are
+	// deleted when the run ends.
 	Admin *Admin
 	// Rand is the run's randomness for everything that need not be secret
 	// (malformed tokens, shuffling).
@@ -78,6 +78,7 @@ func (e *Env) progressf(format string, args ...any) {
 const (
 	ScenarioClientCredentials = "client-credentials"
 	ScenarioIntrospect        = "introspect"
+	ScenarioRefresh           = "refresh"
 )
 
 // catalogue lists every scenario, by name.
@@ -85,6 +86,7 @@ func catalogue() map[string]func() Scenario {
 	return map[string]func() Scenario{
 		ScenarioClientCredentials: func() Scenario { return &clientCredentials{} },
 		ScenarioIntrospect:        func() Scenario { return &introspect{} },
+		ScenarioRefresh:           func() Scenario { return &refresh{} },
 	}
 }
 

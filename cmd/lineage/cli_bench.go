@@ -25,20 +25,26 @@ func newBenchCommand(lookup env) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure the issuer under load: requests per second, latency percentiles, errors",
 		Long: "Measure one hot path of a running issuer the way clients use it: every request is\n" +
-			"distinct and every answer is checked. The scenario creates the clients it needs through\n" +
-			"the admin API (ids starting with " + bench.ClientIDPrefix + ") and deletes them at the end,\n" +
-			"even on error or Ctrl-C. It prints requests per second, latency percentiles and errors by\n" +
-			"kind; with --redis-url, the Redis commands the issuer sent during the measured phase and\n" +
-			"Redis's persistence mode.\n\n" +
+			"distinct and every answer is checked. The scenario creates the clients and users it needs\n" +
+			"through the admin API (ids and usernames starting with " + bench.ClientIDPrefix + ") and\n" +
+			"deletes them at the end, even on error or Ctrl-C. It prints requests per second, latency\n" +
+			"percentiles and errors by kind; with --redis-url, the Redis commands the issuer sent during\n" +
+			"the measured phase and Redis's persistence mode.\n\n" +
 			"Scenarios:\n" +
 			"  client-credentials  POST /token, client_credentials grant, client_secret_basic\n" +
 			"  introspect          POST /introspect over --tokens distinct pre-minted tokens: valid,\n" +
 			"                      inactive (their client is disabled during set-up) and malformed\n" +
-			"                      (random, tampered signature or payload, alg none), as --mix says\n\n" +
+			"                      (random, tampered signature or payload, alg none), as --mix says\n" +
+			"  refresh             POST /token, refresh_token grant with rotation: each worker walks its\n" +
+			"                      own lineage, begun by signing a bench user in through /authorize and\n" +
+			"                      the hosted login form (code + PKCE); it presents its current refresh\n" +
+			"                      token and goes on with the rotated one. A worker whose refresh fails\n" +
+			"                      signs in again (counted as a lineage_restart error)\n\n" +
 			"Progress goes to stderr, the report to stdout. Requests that fail do not stop the run;\n" +
 			"they are counted by kind, and the exit code stays 0.",
 		Example: "  lineage bench --scenario introspect -c 64 -d 30s\n" +
 			"  lineage bench --scenario client-credentials -n 100000 --json\n" +
+			"  lineage bench --scenario refresh -c 32 -d 15s --redis-url redis://127.0.0.1:6379/0\n" +
 			"  lineage bench --scenario introspect --mix valid=0.5,inactive=0.25,malformed=0.25 --redis-url redis://127.0.0.1:6379/0",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

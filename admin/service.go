@@ -155,7 +155,7 @@ func (s *Service) fromInput(in ClientInput, base store.Client) (store.Client, st
 		if err != nil {
 			return store.Client{}, "", err
 		}
-		in.ID = id[:22]
+		in.ID = "client-" + id[:22] // never a leading "-", which a shell tool would take for a flag
 		base.ID = in.ID
 	}
 	c := store.Client{

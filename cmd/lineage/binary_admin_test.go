@@ -143,7 +143,7 @@ store: {redis_url: "redis://%s/0"}
 	}
 
 	// Revoking the signing key: every token it signed fails, at once.
-	if code, out := binaryCLI(t, adminURL, "keys", "revoke", signer); code != 0 {
+	if code, out := binaryCLI(t, adminURL, "keys", "revoke", "--", signer); code != 0 {
 		t.Fatalf("keys revoke: exit %d\n%s", code, out)
 	}
 	if jwksKIDs(t, issuer)[signer] {

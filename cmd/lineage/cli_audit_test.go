@@ -59,8 +59,8 @@ func TestCLIAudit(t *testing.T) {
 		Keys []jwks.Status `json:"keys"`
 	}
 	cli("", "keys", "list", "--json").decode(t, &keys)
-	revoked := keys.Keys[0].KID // the newest next key
-	cli("", "keys", "revoke", revoked)
+	revoked := keys.Keys[0].KID              // the newest next key
+	cli("", "keys", "revoke", "--", revoked) // a kid may begin with "-"
 
 	want := []struct{ action, target string }{
 		{"client.create", "client/a1"},

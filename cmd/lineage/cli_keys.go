@@ -72,11 +72,12 @@ func newKeysCommand(lookup env) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "revoke KID",
+			Use:   "revoke [--] KID",
 			Short: "Emergency: delete a key at once; every token it signed stops verifying",
 			Long: "Delete a signing key at once — an emergency revocation. Every token it signed stops\n" +
 				"verifying and introspects as inactive; the kid leaves the JWK Set. If it was the\n" +
-				"signing key, the next key signs at once.",
+				"signing key, the next key signs at once. A kid (base64url) may begin with \"-\":\n" +
+				"put \"--\" before it, as in: lineage keys revoke -- -J6syUVvwG…",
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				c, err := f.client(cmd, lookup)

@@ -133,7 +133,7 @@ func TestCLIKeys(t *testing.T) {
 		},
 		{
 			name: "revoke the current key",
-			args: []string{"keys", "revoke", "KID"}, // replaced below by the rotated kid
+			args: []string{"keys", "revoke", "--", "KID"}, // replaced below by the rotated kid; a kid may begin with "-"
 			check: func(t *testing.T, r cliResult) {
 				wantActive(t, iss, "svc", svcSecret, signedByIt, false)
 				if kids := publishedKIDs(t, iss); slices.Contains(kids, rotated.KID) {
@@ -151,7 +151,7 @@ func TestCLIKeys(t *testing.T) {
 				}
 			},
 		},
-		{name: "revoke it again: not found", args: []string{"keys", "revoke", "KID"}, want: exitNotFound},
+		{name: "revoke it again: not found", args: []string{"keys", "revoke", "--", "KID"}, want: exitNotFound},
 	}
 	for _, s := range steps {
 		ok := t.Run(s.name, func(t *testing.T) {

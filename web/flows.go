@@ -235,7 +235,7 @@ func (f *Flows) signIn(c echo.Context) error {
 		return f.errorPage(c, http.StatusForbidden, "Your sign-in form expired", "Go back to the application and start signing in again.")
 	}
 	username := c.FormValue("username")
-	_, cookie, err := f.Login.SignIn(ctx, username, c.FormValue("password"), sourceIP(c.Request()))
+	_, cookie, err := f.Login.SignIn(ctx, username, c.FormValue("password"), c.RealIP())
 	var throttled *login.Throttled
 	switch {
 	case errors.As(err, &throttled):

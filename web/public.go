@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,7 +26,10 @@ type Options struct {
 	JWKSMaxAge time.Duration
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// TrustedProxies are the addresses (IP or CIDR) whose X-Forwarded-For
+	// names the client (http.trusted_proxies); none: the peer is the client.
+	TrustedProxies []string
+	Logger         *slog.Logger
 	// Ready reports whether the issuer can serve (the store answers and a
 	// key signs).
 	Ready func(ctx context.Context) error
@@ -35,6 +40,7 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(accessLog(opts.Logger))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", opts.MaxBodyBytes)))
@@ -74,6 +80,29 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
 	return e
+}
+
+// ipExtractor finds the client's address (login throttling,
+// aws:SourceIp): the socket peer, or — behind trusted proxies only — the
+// right-most untrusted address of X-Forwarded-For.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, t := range trusted {
+		if !strings.Contains(t, "/") {
+			if strings.Contains(t, ":") {
+				t += "/128"
+			} else {
+				t += "/32"
+			}
+		}
+		if _, ipNet, err := net.ParseCIDR(t); err == nil {
+			opts = append(opts, echo.TrustIPRange(ipNet))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // stsPath is where the STS Query API is served.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -111,7 +110,7 @@ func (s *STS) assumeRole(c echo.Context, principal iam.Principal, form url.Value
 		return &stsError{http.StatusBadRequest, "MissingParameter", "RoleArn is required.", nil}
 	}
 	in.Context = map[string][]string{
-		policy.KeySourceIP:        {sourceIP(c.Request())},
+		policy.KeySourceIP:        {c.RealIP()},
 		policy.KeySecureTransport: {strconv.FormatBool(c.Request().TLS != nil)},
 	}
 	creds, user, err := s.Directory.AssumeRole(c.Request().Context(), principal, in)
@@ -132,16 +131,6 @@ func (s *STS) assumeRole(c echo.Context, principal iam.Principal, form url.Value
 	out.Result.AssumedRoleUser = stsAssumedRoleUser{Arn: user.ARN, AssumedRoleID: user.AssumedRoleID}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return writeSTS(c, &out, &out.Xmlns, &out.Metadata)
-}
-
-// sourceIP is the caller's address (aws:SourceIp). Forwarded headers are
-// not trusted here; http.trusted_proxies is honoured by a later change.
-func sourceIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func requestID() string {

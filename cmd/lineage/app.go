@@ -152,12 +152,13 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
 		MAC: mac, Rand: d.rand, Now: d.now, Logger: d.logger,
 	}))
 	a.public = web.NewPublic(web.Options{
-		Issuer:       cfg.Issuer,
-		SigningAlgs:  []string{cfg.Tokens.SigningAlg},
-		JWKSMaxAge:   cfg.Keys.JWKSMaxAge.D(),
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		Logger:       d.logger,
-		Ready:        a.ready,
+		Issuer:         cfg.Issuer,
+		SigningAlgs:    []string{cfg.Tokens.SigningAlg},
+		JWKSMaxAge:     cfg.Keys.JWKSMaxAge.D(),
+		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
+		Logger:         d.logger,
+		Ready:          a.ready,
 	}, provider, a.keys, sts, flows)
 	return nil
 }

@@ -54,7 +54,7 @@ const (
 func testConfig(issuer, jwksJSON, storeYAML string) string {
 	return fmt.Sprintf(`
 issuer: %[1]s
-http: {public: "127.0.0.1:0", admin: "127.0.0.1:1", admin_token: %[2]q}
+http: {public: "127.0.0.1:0", admin: "127.0.0.1:1", admin_token: %[2]q, trusted_proxies: ["127.0.0.1"]}
 secrets: {system: %[3]q}
 store: %[6]s
 keys: {rotate_every: 24h, jwks_max_age: 5m}

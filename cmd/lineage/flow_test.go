@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -444,5 +445,43 @@ func TestMaxAgeAndPromptLogin(t *testing.T) {
 	u, _ := url.Parse(again.location)
 	if u == nil || u.Query().Get("code") == "" || u.Query().Get("state") != "d" {
 		t.Fatalf("after signing in again: %d %q", again.status, again.location)
+	}
+}
+
+// TestLoginThrottlePerForwardedIP: behind a trusted proxy (the test's
+// 127.0.0.1), failures count against the client address X-Forwarded-For
+// names: 20 failures from one address slow that address down, not another.
+func TestLoginThrottlePerForwardedIP(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	cfg := webClient(iss.url)
+	b := newBrowser(t, iss.url)
+	login := b.get(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	try := func(user, ip string) int {
+		form := url.Values{}
+		for k, v := range login.fields {
+			form[k] = v
+		}
+		form.Set("username", user)
+		form.Set("password", "wrong")
+		req, _ := http.NewRequest("POST", iss.url+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", ip)
+		resp, err := b.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 20 {
+		if code := try(fmt.Sprintf("user%d", i), "203.0.113.7"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	if code := try("someone-else", "203.0.113.7"); code != http.StatusTooManyRequests {
+		t.Fatalf("21st failure from one address: %d, want 429", code)
+	}
+	if code := try("someone-else", "203.0.113.8"); code != http.StatusUnauthorized {
+		t.Fatalf("another address: %d, want 401", code)
 	}
 }

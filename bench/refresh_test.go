@@ -137,9 +137,8 @@ func testRefreshLineages(t *testing.T, iss issuer) {
 		t.Fatal(err)
 	}
 	type seen struct {
-		origins  map[string]int
-		refresh  []string
-		accesses int
+		origins map[string]int
+		refresh []string
 	}
 	results := make([]seen, workers)
 	var wg sync.WaitGroup

@@ -40,6 +40,10 @@ type AuthorizeRequest struct {
 // HasPrompt reports whether the request asked for prompt=value.
 func (r AuthorizeRequest) HasPrompt(value string) bool { return slices.Contains(r.Prompt, value) }
 
+// ClientName returns how to name the client on the hosted pages: its id
+// (the client model has no display name yet).
+func (r AuthorizeRequest) ClientName() string { return r.Client.ID }
+
 // AuthorizeError is a refused authorization request. When Redirect is
 // true the error goes back to the client's registered redirect URI (RFC
 // 6749 §4.1.2.1); otherwise — unknown client, missing or unregistered
@@ -213,15 +217,15 @@ const codeLifetime = 5 * time.Minute
 // IssueCode stores a code for the request and the signed-in user and
 // returns the redirect URI carrying it (RFC 6749 §4.1.2, RFC 9207 iss).
 func (p *Provider) IssueCode(ctx context.Context, req AuthorizeRequest, who Authentication) (string, error) {
-	code, err := randomToken(p.rand)
+	code, err := randomToken(p.opts.Rand)
 	if err != nil {
 		return "", err
 	}
-	origin, err := newID(p.rand)
+	origin, err := newID(p.opts.Rand)
 	if err != nil {
 		return "", err
 	}
-	now := p.now()
+	now := p.opts.Now()
 	rec := store.AuthorizationCode{
 		Hash: hashToken(code), ClientID: req.Client.ID, RedirectURI: req.RedirectURI,
 		Subject: who.Username, Username: who.Username, Scopes: req.Scopes, Audience: req.Audience,
@@ -231,7 +235,7 @@ func (p *Provider) IssueCode(ctx context.Context, req AuthorizeRequest, who Auth
 	if err := p.codes.CreateAuthorizationCode(ctx, rec); err != nil {
 		return "", fmt.Errorf("oauth: store code: %w", err)
 	}
-	q := url.Values{"code": {code}, "iss": {p.issuer}}
+	q := url.Values{"code": {code}, "iss": {p.opts.Issuer}}
 	if req.State != "" {
 		q.Set("state", req.State)
 	}

@@ -114,7 +114,7 @@ func (g *authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context,
 	session.grant = &issuance{
 		client: client, subject: rec.Subject, username: rec.Username, scopes: rec.Scopes, audience: rec.Audience,
 		originJTI: rec.OriginJTI, authTime: rec.AuthTime, sid: rec.SessionID, nonce: rec.Nonce,
-		familyIssuedAt: g.p.now(),
+		familyIssuedAt: g.p.opts.Now(),
 	}
 	return nil
 }
@@ -265,12 +265,12 @@ func (p *Provider) refreshes(client *Client, scopes []string) bool {
 }
 
 func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, error) {
-	random, err := randomToken(p.rand)
+	random, err := randomToken(p.opts.Rand)
 	if err != nil {
 		return "", fosite.ErrServerError.WithWrap(err)
 	}
 	token := g.originJTI + "." + random
-	now := p.now()
+	now := p.opts.Now()
 	idle := g.client.GetEffectiveLifespan(fosite.GrantTypeRefreshToken, fosite.RefreshToken, p.opts.RefreshIdleTTL)
 	maxTTL := p.opts.RefreshMaxTTL
 	if g.client.RefreshMaxTTL > 0 {
@@ -310,15 +310,15 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 // idToken signs an ID token for the grant (OpenID Connect Core §2, §3.1.3.6
 // at_hash).
 func (p *Provider) idToken(g *issuance, accessToken string) (string, error) {
-	jti, err := newID(p.rand)
+	jti, err := newID(p.opts.Rand)
 	if err != nil {
 		return "", err
 	}
-	now := p.now()
+	now := p.opts.Now()
 	ttl := g.client.GetEffectiveLifespan(fosite.GrantTypeAuthorizationCode, fosite.IDToken, p.opts.IDTTL)
 	sum := sha256.Sum256([]byte(accessToken))
 	c := IDTokenClaims{
-		Issuer: p.issuer, Subject: g.subject, Audience: jwt.Audience{g.client.ID},
+		Issuer: p.opts.Issuer, Subject: g.subject, Audience: jwt.Audience{g.client.ID},
 		ExpiresAt: now.Add(ttl).Unix(), IssuedAt: now.Unix(), AuthTime: g.authTime.Unix(),
 		AtHash: base64.RawURLEncoding.EncodeToString(sum[:16]), SID: g.sid, JTI: jti, OriginJTI: g.originJTI,
 	}

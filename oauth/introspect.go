@@ -98,10 +98,10 @@ func (p *Provider) verifyAccessToken(token string) (AccessTokenClaims, bool) {
 	if err := json.Unmarshal(v.Payload, &c); err != nil {
 		return AccessTokenClaims{}, false
 	}
-	now := p.now()
-	if c.Issuer != p.issuer || c.JTI == "" || c.ClientID == "" ||
+	now := p.opts.Now()
+	if c.Issuer != p.opts.Issuer || c.JTI == "" || c.ClientID == "" ||
 		!now.Before(time.Unix(c.ExpiresAt, 0)) ||
-		now.Add(p.leeway).Before(time.Unix(c.NotBefore, 0)) {
+		now.Add(p.opts.Leeway).Before(time.Unix(c.NotBefore, 0)) {
 		return AccessTokenClaims{}, false
 	}
 	return c, true

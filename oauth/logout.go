@@ -33,7 +33,7 @@ func (p *Provider) ParseLogout(ctx context.Context, q url.Values) (Logout, error
 			return out, bad("The id_token_hint is not an ID token of this issuer.")
 		}
 		var c IDTokenClaims
-		if err := json.Unmarshal(v.Payload, &c); err != nil || c.Issuer != p.issuer || len(c.Audience) != 1 {
+		if err := json.Unmarshal(v.Payload, &c); err != nil || c.Issuer != p.opts.Issuer || len(c.Audience) != 1 {
 			return out, bad("The id_token_hint is not an ID token of this issuer.")
 		}
 		if clientID != "" && clientID != c.Audience[0] {
@@ -64,6 +64,3 @@ func (p *Provider) ParseLogout(ctx context.Context, q url.Values) (Logout, error
 	}
 	return out, nil
 }
-
-// ClientName returns how to name a client on the hosted pages: its id.
-func (r AuthorizeRequest) ClientName() string { return r.Client.ID }

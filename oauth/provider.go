@@ -62,12 +62,8 @@ type Provider struct {
 	refresh         store.RefreshTokens
 	keys            *jwks.Set
 	tokens          *AccessTokens
-	issuer          string
 	defaultAudience string
 	opts            Options
-	leeway          time.Duration
-	now             func() time.Time
-	rand            io.Reader
 }
 
 // New composes the Provider.
@@ -94,8 +90,7 @@ func New(opts Options, d Deps) (*Provider, error) {
 	tokens := &AccessTokens{issuer: opts.Issuer, keys: d.Keys, now: opts.Now, rand: opts.Rand}
 	p := &Provider{
 		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
-		tokens: tokens, issuer: opts.Issuer, defaultAudience: audience, opts: opts,
-		leeway: opts.Leeway, now: opts.Now, rand: opts.Rand,
+		tokens: tokens, defaultAudience: audience, opts: opts,
 	}
 	cfg := &fosite.Config{
 		AccessTokenIssuer:            opts.Issuer,

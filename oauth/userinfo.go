@@ -21,9 +21,6 @@ type UserInfo struct {
 // errInvalidToken is RFC 6750 §3.1's invalid_token.
 var errInvalidToken = &fosite.RFC6749Error{ErrorField: "invalid_token", DescriptionField: "The access token is invalid or expired.", CodeField: 401}
 
-// ErrInvalidToken reports a bearer token UserInfo refuses (RFC 6750 §3.1).
-var ErrInvalidToken error = errInvalidToken
-
 // UserInfo returns the claims about the user an access token was issued
 // for. The token must be active (the same checks as introspection) and
 // carry the openid scope; profile and email add their claims.

@@ -182,16 +182,6 @@ func jsonError(err error) error {
 	return fmt.Errorf("not valid JSON: %s", err.Error())
 }
 
-// get returns the value of an object's key, or nil.
-func (n *jnode) get(key string) *jnode {
-	for i, k := range n.keys {
-		if k == key {
-			return n.vals[i]
-		}
-	}
-	return nil
-}
-
 // childPath appends an object key to a JSON path: $.Statement, or
 // $.Condition["aws:username"] for a key that is not an identifier.
 func childPath(path, key string) string {

@@ -1,8 +1,8 @@
 // Package store declares lineage's storage interfaces, one per aggregate
 // (clients, signing keys, locks, nonces, users, the audit trail, IAM users,
 // access keys, IAM roles, organisation policies, authorization codes,
-// refresh-token families, login sessions, consents, throttles), and the
-// records they hold.
+// refresh-token families, login sessions, consents, throttles, the
+// revocation set and its event stream), and the records they hold.
 // Implementations live in store/memory (the embedded default) and
 // store/redis (one node, Sentinel or Cluster through redis.UniversalClient);
 // store/storetest is the one conformance suite both must pass.

@@ -382,8 +382,93 @@ type Store interface {
 	LoginSessions
 	Consents
 	Throttles
+	Revocations
 	// Ping reports whether the store is reachable (ErrUnavailable if not).
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
 	Close() error
+}
+
+// Revocation kinds and the scopes of before-T rules (DESIGN.md "Revocation
+// model", "Revocation events").
+const (
+	RevokeJTI    = "jti"        // one token, by its jti
+	RevokeOrigin = "origin_jti" // a lineage: every token sharing the origin_jti
+	RevokeBefore = "before"     // every token of Scope/ID with iat <= Before
+	RevokePolicy = "policy"     // the policies of account ID changed
+
+	ScopeSubject   = "subject"
+	ScopeClient    = "client"
+	ScopePrincipal = "principal"
+	ScopeAccount   = "account"
+)
+
+// Revocation is one entry of the revocation set, as it travels on the
+// event stream. Before and Until are unix seconds; the entry is dropped
+// once Until has passed (the last token it can affect has expired).
+type Revocation struct {
+	Kind   string `json:"kind"`
+	ID     string `json:"id"`
+	Scope  string `json:"scope,omitempty"`
+	Before int64  `json:"before,omitempty"`
+	Until  int64  `json:"until"`
+}
+
+// RevocationEvent is a revocation as appended to the event stream; ID is
+// the stream id ("<ms>-<seq>"), increasing.
+type RevocationEvent struct {
+	ID string `json:"-"`
+	Revocation
+}
+
+// RevocationQuery names the entries that can cover one token: its jti, its
+// origin_jti and the ids of its before-T rules. Empty fields are not read.
+type RevocationQuery struct {
+	JTI       string
+	OriginJTI string
+	Subject   string
+	Client    string
+	Principal string
+}
+
+// RevocationStatus is what the revocation set holds for a query: whether
+// the jti and the origin_jti are revoked, and the T of each before-T rule
+// (0: none).
+type RevocationStatus struct {
+	JTI             bool
+	OriginJTI       bool
+	SubjectBefore   int64
+	ClientBefore    int64
+	PrincipalBefore int64
+}
+
+// Revocations stores the revocation set and its event stream.
+type Revocations interface {
+	// PutRevocation records r until r.Until and then appends it to the
+	// event stream (trimmed to events newer than trimBefore: events of an
+	// earlier millisecond are dropped, the new one too if trimBefore lies
+	// beyond it), returning the event's stream id. A jti or origin_jti
+	// already revoked keeps the later Until; a before rule already present
+	// keeps the later Before and the later Until; a policy revocation
+	// advances the account's policy generation. An invalid r (unknown kind
+	// or scope, empty ID, a before rule without a positive Before), or one
+	// whose Until is not after the store's clock, is ErrInvalid and nothing
+	// is written. With waitReplicas > 0 the entry and the event must be
+	// acknowledged by that many replicas (Redis WAIT) within a second, or
+	// the result is an error wrapping ErrUnavailable (what was written
+	// stays); a store without replicas ignores waitReplicas.
+	PutRevocation(ctx context.Context, r Revocation, trimBefore time.Time, waitReplicas int) (string, error)
+	// RevocationStatus reads every entry q names in one round trip; an
+	// entry whose Until has passed reads as absent.
+	RevocationStatus(ctx context.Context, q RevocationQuery) (RevocationStatus, error)
+	// RevocationEvents returns up to limit events with stream ids greater
+	// than after ("0" or "": from the first), oldest first; a limit that is
+	// not positive or is above 1000 means 1000. When there are none it
+	// waits up to wait for one (wait 0: it does not wait) and returns an
+	// empty list if none came; a ctx done during the wait ends it with an
+	// error wrapping ctx's. A malformed after is ErrInvalid.
+	RevocationEvents(ctx context.Context, after string, limit int, wait time.Duration) ([]RevocationEvent, error)
+	// LastRevocationEvent returns the newest stream id, "0-0" when the
+	// stream is empty.
+	LastRevocationEvent(ctx context.Context) (string, error)
 }

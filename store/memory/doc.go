@@ -13,14 +13,19 @@
 // codes, refresh tokens, login sessions and throttle windows expire by the
 // clock given in Options.Now, which lets tests move time by hand; a record
 // expires at its expiry, not a nanosecond later, and one that would be
-// created expired by that clock is refused (store.ErrInvalid). Audit record
-// IDs take their millisecond from the clock too. Expired records are dropped
+// created expired by that clock is refused (store.ErrInvalid). So do the
+// entries of the revocation set, at their Until. Audit record and
+// revocation event IDs take their millisecond from the clock too. Expired records are dropped
 // when looked up, and swept once their map has doubled since the last
 // sweep, so that a long-running store holds about the live ones only.
 //
-// Audit record IDs have the form and order of Redis stream entry IDs
-// ("<ms>-<seq>"), so that callers page through the trail of either store
-// alike.
+// Audit record and revocation event IDs have the form and order of Redis
+// stream entry IDs ("<ms>-<seq>"), so that callers page through the trail
+// and the event stream of either store alike. The event stream is a slice
+// trimmed on every append to the events since the trimBefore given;
+// RevocationEvents waits for an append on a channel that every append
+// closes and replaces. There are no replicas: PutRevocation ignores
+// waitReplicas.
 //
 // The memory store keeps the same observable behaviour as store/redis (both
 // pass store/storetest): empty slices read back as nil, json.RawMessage

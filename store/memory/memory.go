@@ -24,8 +24,9 @@ const auditTrimSlack = record.AuditRetained / 10
 // Options configures a Store.
 type Options struct {
 	// Now is the clock locks, nonces, authorization codes, refresh
-	// tokens, login sessions and throttles expire by, and that audit record
-	// IDs are taken from. Nil means time.Now.
+	// tokens, login sessions, throttles and revocations expire by, and that
+	// audit record and revocation event IDs are taken from. Nil means
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -62,6 +63,16 @@ type Store struct {
 	loginSessions expiringMap[string, store.LoginSession]
 	consents      map[consentOwner]store.Consent
 	throttles     expiringMap[string, throttleEntry]
+
+	// revocations is the revocation set, by kind, scope and id; events is
+	// its event stream, oldest first, so in increasing ID order, and
+	// lastEventID the ID of the newest event ever appended. eventAppended
+	// is closed, and replaced, on every append, to wake RevocationEvents
+	// calls waiting for one.
+	revocations   expiringMap[revocationKey, revocationEntry]
+	events        []revocationEvent
+	lastEventID   record.AuditID
+	eventAppended chan struct{}
 }
 
 // auditEntry is one stored audit record and its parsed ID.
@@ -103,6 +114,9 @@ func New(o Options) *Store {
 		loginSessions: newExpiringMap[string](func(s store.LoginSession) time.Time { return s.ExpiresAt }),
 		consents:      make(map[consentOwner]store.Consent),
 		throttles:     newExpiringMap[string](func(e throttleEntry) time.Time { return e.expires }),
+
+		revocations:   newExpiringMap[revocationKey](func(e revocationEntry) time.Time { return e.expires }),
+		eventAppended: make(chan struct{}),
 	}
 }
 
@@ -344,10 +358,7 @@ func (s *Store) AppendAudit(ctx context.Context, r store.AuditRecord) (store.Aud
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := record.AuditID{Ms: uint64(max(s.now().UnixMilli(), 0))}
-	if id.Ms <= s.lastAuditID.Ms {
-		id = record.AuditID{Ms: s.lastAuditID.Ms, Seq: s.lastAuditID.Seq + 1}
-	}
+	id := nextStreamID(s.lastAuditID, s.now())
 	s.lastAuditID = id
 	r = record.StampAudit(r, id)
 	s.audit = append(s.audit, auditEntry{id: id, record: r})

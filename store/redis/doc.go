@@ -36,6 +36,16 @@
 //	consent:<sha256(username "\x00" client id)>
 //	                           STRING  the consent record, JSON
 //	throttle:<sha256(key)>     STRING  the count; expires a window after the first hit
+//	rev:jti:<jti>              STRING  "1": the token is revoked; expires at the entry's Until
+//	rev:origin:<origin_jti>    STRING  "1": the lineage is revoked; expires at the entry's Until
+//	rev:before:<scope>:<sha256(id)>
+//	                           STRING  T (Unix seconds) of the before rule of a subject, client
+//	                                   or principal (the scope); expires at the entry's Until
+//	rev:policy:<sha256(account)>
+//	                           STRING  the account's policy generation, a counter; expires at
+//	                                   the latest Until it was put with
+//	rev:events                 STREAM  one entry per revocation, fields kind, id, scope, before
+//	                                   and until, each a string
 //
 // A client is created by SET NX on its record, then SADD of its id; it is
 // deleted by DEL then SREM. The two keys live in different slots, so a
@@ -95,6 +105,30 @@
 // no counter lives without a TTL and hits within the window do not extend
 // it; ThrottleCount is GET (none: 0) and ResetThrottle DEL.
 //
+// # Revocations
+//
+// The jti and the origin_jti are lineage's own random ids, so they are
+// keys as they are; the ids of before rules and accounts are chosen by
+// users and hashed. PutRevocation writes the entry with one script on its
+// one key, which refuses (store.ErrInvalid) an Until that is not after the
+// Redis server's clock and keeps the later expiry of the stored and the new
+// entry (PEXPIRETIME, PEXPIREAT) and, for a before rule, the larger T; a
+// policy revocation INCRs the account's generation. It then appends the
+// event with XADD MINID = trimBefore, exact, so that the stream holds no
+// event older than the longest token lifetime the caller passes. With
+// waitReplicas > 0 each write shares one pipeline, so one connection, with
+// WAIT waitReplicas 1000; on a Cluster that pipeline goes to the master of
+// the written key (MasterForKey), since WAIT names no key and counts only
+// the writes of its own connection.
+//
+// RevocationStatus, on every token check, is one pipeline of one EXISTS or
+// GET per key the query names. The keys hash to different slots, so on a
+// Cluster go-redis splits the pipeline by node and sends the parts at once:
+// one round trip, never MGET or a script over several keys.
+// RevocationEvents is one XREAD COUNT from the cursor, with BLOCK when it
+// may wait; LastRevocationEvent is XREVRANGE + - COUNT 1. The stream is one
+// key, so on a Cluster it lives on one node.
+//
 // # Audit trail
 //
 // AppendAudit is one XADD with MAXLEN ~ 100000: the stream keeps at least
@@ -110,22 +144,24 @@
 // A missing record is store.ErrNotFound, a duplicate record is
 // store.ErrConflict, and an argument the store refuses (an IAM policy that
 // is not a JSON object, an access key moved to another user) is
-// store.ErrInvalid; so are the token aggregates' refused arguments above. A
+// store.ErrInvalid; so are the token aggregates' refused arguments above,
+// an invalid revocation and a malformed event cursor. A
 // code used before and a refresh token rotated before are store.ErrConflict
 // returned with the record. Every other failure of Redis (or of decoding
 // what it returned) wraps store.ErrUnavailable together with the go-redis
 // error, and names the operation; messages never hold secrets or stored
 // values.
 //
-// Commands need Redis 6.2 or later (SET PXAT, GETDEL); scripts touch one
-// key each, but for RotateRefreshToken's two keys of one slot, so that they
-// run on a Cluster.
+// Commands need Redis 7.0 or later (SET PXAT, GETDEL, PEXPIRETIME);
+// scripts touch one key each, but for RotateRefreshToken's two keys of one
+// slot, so that they run on a Cluster.
 //
 // # Time
 //
 // Locks expire after their ttl, throttles a window after their first hit,
-// and nonces, codes, refresh tokens and login sessions at their expiry, all
-// by the Redis server's clock. A nonce whose expiresAt has passed is
+// nonces, codes, refresh tokens and login sessions at their expiry, and
+// revocations at their Until, all by the Redis server's clock, which also
+// assigns the IDs of audit records and revocation events. A nonce whose expiresAt has passed is
 // written with that (past) PXAT, which Redis treats as already expired:
 // ClaimNonce reports true and nothing stays recorded, as in store/memory.
 package redis

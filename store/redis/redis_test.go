@@ -554,6 +554,11 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	if _, err := s.HitThrottle(ctx, "user:alice", time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	revoked := store.Revocation{Kind: store.RevokeBefore, Scope: store.ScopeSubject, ID: "alice", Before: 100, Until: expiresAt.Unix()}
+	revokedID, err := s.PutRevocation(ctx, revoked, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	srv.Kill()
 
@@ -662,6 +667,29 @@ func TestUnavailableAndRecovery(t *testing.T) {
 			return err
 		}},
 		{"ResetThrottle", func(ctx context.Context) error { return s.ResetThrottle(ctx, "user:alice") }},
+		{"PutRevocation", func(ctx context.Context) error {
+			id, err := s.PutRevocation(ctx, store.Revocation{Kind: store.RevokeJTI, ID: "down", Until: expiresAt.Unix()}, time.Time{}, 0)
+			if id != "" {
+				return fmt.Errorf("PutRevocation returned the event ID %q", id)
+			}
+			return err
+		}},
+		{"RevocationStatus", func(ctx context.Context) error {
+			st, err := s.RevocationStatus(ctx, store.RevocationQuery{JTI: "jti", Subject: "alice"})
+			if st != (store.RevocationStatus{}) {
+				return fmt.Errorf("RevocationStatus reported %+v", st)
+			}
+			return err
+		}},
+		{"RevocationEvents", func(ctx context.Context) error {
+			// Waiting, too: a Redis that is down ends the wait at once.
+			evs, err := s.RevocationEvents(ctx, "", 10, time.Minute)
+			if len(evs) != 0 {
+				return fmt.Errorf("RevocationEvents returned %d events", len(evs))
+			}
+			return err
+		}},
+		{"LastRevocationEvent", func(ctx context.Context) error { _, err := s.LastRevocationEvent(ctx); return err }},
 	}
 	// The group returns once its parallel subtests have.
 	t.Run("down", func(t *testing.T) {
@@ -833,6 +861,25 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	}
 	if err := s.ResetThrottle(ctx, "user:alice"); err != nil {
 		t.Errorf("ResetThrottle after restart: %v", err)
+	}
+
+	// The revocation set and its stream survived, and every method works
+	// again.
+	if st, err := s.RevocationStatus(ctx, store.RevocationQuery{JTI: "down", Subject: "alice"}); err != nil || st != (store.RevocationStatus{SubjectBefore: 100}) {
+		t.Errorf("RevocationStatus after restart = %+v, %v; want alice's rule only", st, err)
+	}
+	revokedAgain := store.Revocation{Kind: store.RevokeJTI, ID: "jti", Until: expiresAt.Unix()}
+	againID, err := s.PutRevocation(ctx, revokedAgain, time.Time{}, 0)
+	if err != nil {
+		t.Errorf("PutRevocation after restart: %v", err)
+	}
+	evs, err := s.RevocationEvents(ctx, "", 10, 0)
+	want := []store.RevocationEvent{{ID: revokedID, Revocation: revoked}, {ID: againID, Revocation: revokedAgain}}
+	if err != nil || !slices.Equal(evs, want) {
+		t.Errorf("RevocationEvents after restart = %+v, %v; want %+v", evs, err, want)
+	}
+	if last, err := s.LastRevocationEvent(ctx); err != nil || last != againID {
+		t.Errorf("LastRevocationEvent after restart = %q, %v; want %q", last, err, againID)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package redistest starts real redis-server processes for tests: one node
-// (Start) or a Redis Cluster of several masters (StartCluster).
+// (Start) or a Redis Cluster of several masters (StartCluster), each with
+// replicas if asked (StartClusterWithReplicas).
 //
 // Each server listens on a free 127.0.0.1 port (never 6379) with its data
 // directory in t.TempDir(), and is killed in t.Cleanup; on Linux it also

@@ -245,7 +245,8 @@ func (s *Server) logTail() string {
 	return string(bytes.TrimSpace(b))
 }
 
-// Cluster is a Redis Cluster of masters without replicas, owned by a test.
+// Cluster is a Redis Cluster owned by a test: masters, each with the same
+// number of replicas (none, from StartCluster).
 type Cluster struct {
 	nodes []*Server
 }
@@ -257,8 +258,19 @@ type Cluster struct {
 // each node's nodes.conf, so a node can be Restarted and rejoin.
 func StartCluster(t testing.TB, masters int) *Cluster {
 	t.Helper()
+	return StartClusterWithReplicas(t, masters, 0)
+}
+
+// StartClusterWithReplicas is StartCluster with replicas replicas of each
+// master (masters*(1+replicas) nodes; which are masters is redis-cli's
+// choice): it also waits until every replica's link to its master is up.
+func StartClusterWithReplicas(t testing.TB, masters, replicas int) *Cluster {
+	t.Helper()
 	if masters < 3 {
 		t.Fatalf("redistest: a Redis Cluster needs at least 3 masters, not %d", masters)
+	}
+	if replicas < 0 {
+		t.Fatalf("redistest: %d replicas per master", replicas)
 	}
 	cli := lookPath(t, "redis-cli")
 	args := []string{
@@ -266,22 +278,27 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", "nodes.conf",
 		"--cluster-node-timeout", "2000",
+		// A replica syncs at once, not 5 s after it asked.
+		"--repl-diskless-sync-delay", "0",
 	}
 	c := &Cluster{}
-	for range masters {
+	for range masters * (1 + replicas) {
 		c.nodes = append(c.nodes, startServer(t, args, true))
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	create := append([]string{"--cluster", "create"}, c.Addrs()...)
-	create = append(create, "--cluster-replicas", "0", "--cluster-yes")
+	create = append(create, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	out, err := exec.CommandContext(ctx, cli, create...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
 	for _, n := range c.nodes {
-		if err := n.waitClusterOK(ctx, masters); err != nil {
+		if err := n.waitClusterOK(ctx, len(c.nodes)); err != nil {
+			t.Fatalf("redistest: cluster node %s: %v\nredis-cli said:\n%s", n.Addr(), err, out)
+		}
+		if err := n.waitReplicaLinked(ctx); err != nil {
 			t.Fatalf("redistest: cluster node %s: %v\nredis-cli said:\n%s", n.Addr(), err, out)
 		}
 	}
@@ -289,14 +306,14 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 }
 
 // waitClusterOK polls CLUSTER INFO until the node sees a healthy cluster of
-// masters nodes with every slot assigned.
-func (s *Server) waitClusterOK(ctx context.Context, masters int) error {
+// nodes nodes with every slot assigned.
+func (s *Server) waitClusterOK(ctx context.Context, nodes int) error {
 	c := goredis.NewClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1})
 	defer c.Close()
 	want := []string{
 		"cluster_state:ok",
 		"cluster_slots_assigned:16384",
-		"cluster_known_nodes:" + strconv.Itoa(masters),
+		"cluster_known_nodes:" + strconv.Itoa(nodes),
 	}
 	var info string
 	var err error
@@ -311,6 +328,40 @@ func (s *Server) waitClusterOK(ctx context.Context, masters int) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// waitReplicaLinked polls INFO replication until the node is a master, or
+// a replica whose link to its master is up.
+func (s *Server) waitReplicaLinked(ctx context.Context) error {
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1})
+	defer c.Close()
+	var info string
+	var err error
+	for {
+		info, err = c.Info(ctx, "replication").Result()
+		if err == nil && (strings.Contains(info, "role:master\r\n") || strings.Contains(info, "master_link_status:up\r\n")) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("replica not linked: %w (last error: %v)\n%s", ctx.Err(), err, info)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// isReplica reports whether the server is a replica now (ROLE).
+func (s *Server) isReplica(t testing.TB) bool {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr()})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	role, err := c.Do(ctx, "ROLE").Slice()
+	if err != nil || len(role) == 0 {
+		t.Fatalf("redistest: ROLE of %s = %v, %v", s.Addr(), role, err)
+	}
+	return role[0] == "slave"
 }
 
 // Addrs are the host:port of every node, in the order of Node.
@@ -330,11 +381,14 @@ func (c *Cluster) Client(t testing.TB) *goredis.ClusterClient {
 	return cc
 }
 
-// Flush deletes every key on every master (FLUSHALL on each node).
+// Flush deletes every key on every master (FLUSHALL on each node that is
+// a master now); replicas follow their masters.
 func (c *Cluster) Flush(t testing.TB) {
 	t.Helper()
 	for _, n := range c.nodes {
-		n.Flush(t)
+		if !n.isReplica(t) {
+			n.Flush(t)
+		}
 	}
 }
 

@@ -146,6 +146,54 @@ func TestCluster(t *testing.T) {
 	}
 }
 
+// TestClusterWithReplicas checks that every master of a Cluster started
+// with replicas has its replica linked, and that Flush empties the masters
+// (a replica refuses FLUSHALL) and so their replicas.
+func TestClusterWithReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cluster := redistest.StartClusterWithReplicas(t, 3, 1)
+	if n := len(cluster.Addrs()); n != 6 {
+		t.Fatalf("Addrs = %d nodes, want 6", n)
+	}
+	c := cluster.Client(t)
+	for i := range 100 {
+		if err := c.Set(ctx, fmt.Sprint("key-", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET through the cluster client: %v", err)
+		}
+	}
+	masters, replicas := 0, 0
+	for _, a := range cluster.Addrs() {
+		n := goredis.NewClient(&goredis.Options{Addr: a})
+		info, err := n.Info(ctx, "replication").Result()
+		_ = n.Close()
+		switch {
+		case err != nil:
+			t.Fatalf("node %s: INFO: %v", a, err)
+		case strings.Contains(info, "role:master\r\n") && strings.Contains(info, "connected_slaves:1\r\n"):
+			masters++
+		case strings.Contains(info, "master_link_status:up\r\n"):
+			replicas++
+		default:
+			t.Fatalf("node %s: unexpected replication state:\n%s", a, info)
+		}
+	}
+	if masters != 3 || replicas != 3 {
+		t.Fatalf("%d masters with a replica and %d linked replicas, want 3 and 3", masters, replicas)
+	}
+
+	cluster.Flush(t)
+	var total atomic.Int64 // ForEachMaster calls in parallel
+	err := c.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+		n, err := m.DBSize(ctx).Result()
+		total.Add(n)
+		return err
+	})
+	if err != nil || total.Load() != 0 {
+		t.Errorf("keys left on the masters after Flush = %d, %v; want 0", total.Load(), err)
+	}
+}
+
 func TestClusterNeedsThreeMasters(t *testing.T) {
 	if os.Getenv(childEnv) == "small-cluster" {
 		redistest.StartCluster(t, 2)

@@ -51,4 +51,23 @@
 // throttle counts from 1 in a window that runs from the first hit (later
 // hits do not extend it), counts every concurrent hit, reads 0 when there
 // is none, and refuses a window that is not positive with store.ErrInvalid.
+//
+// For the revocation set it pins that each kind (a jti, an origin_jti, a
+// before rule of a subject, client or principal, a policy change of an
+// account) reads back under its own kind, scope and id only, any awkward
+// id included; that an entry put again keeps the later Until and, for a
+// before rule, the larger T, also when racers put at once; that an entry is
+// gone once its Until (Unix seconds) has passed by the store's clock, and
+// one put with an Until already passed, or any other invalid revocation, is
+// refused with store.ErrInvalid and nothing written or appended. For its
+// event stream it pins that every put is one event, in put order, with the
+// ID PutRevocation returned ("<ms>-<seq>", strictly increasing, also for
+// racers) and the revocation as given; that RevocationEvents reads after
+// any stream ID ("", "0" and "0-0": from the first), refuses any other
+// cursor with store.ErrInvalid, honours its limit (not positive: 1000),
+// waits for an event appended during its wait, returns none when the wait
+// ends without one, and ends a wait with the context's error when the
+// context is cancelled; that LastRevocationEvent is "0-0" for an empty
+// stream; and that a put drops the events of milliseconds before its
+// trimBefore, but no entry.
 package storetest

@@ -5,7 +5,9 @@
 // aggregates refuse (store.ErrInvalid): a code or refresh-token hash that is
 // not a lower-case hex SHA-256, an origin_jti that could not be a Cluster
 // hash tag, a record that would be created expired, a consent username
-// holding NUL, a throttle window that is not positive.
+// holding NUL, a throttle window that is not positive; and, for the
+// revocation set, which revocations the stores take, the event cursors they
+// read from and the page size of the event stream.
 //
 // Both stores keep a record in its normal form, so that one reads back
 // exactly what the other would: json.RawMessage values compacted (and

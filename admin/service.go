@@ -12,6 +12,7 @@ import (
 	"github.com/lineage-oss/lineage/clients"
 	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/jwks"
+	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
 	"github.com/lineage-oss/lineage/users"
@@ -26,6 +27,7 @@ type Service struct {
 	users   *users.Directory
 	keys    *jwks.Set
 	iam     *iam.Directory
+	revs    *revocation.Set
 	audit   store.Audit
 	mac     *secrets.MAC
 	rand    io.Reader
@@ -39,7 +41,10 @@ type Options struct {
 	Users   *users.Directory
 	Keys    *jwks.Set
 	IAM     *iam.Directory
-	Audit   store.Audit
+	// Revocations is the revocation set: disabling or deleting a client
+	// revokes its tokens there.
+	Revocations *revocation.Set
+	Audit       store.Audit
 	// MAC hashes client secrets (the client-secret subkey).
 	MAC    *secrets.MAC
 	Rand   io.Reader
@@ -49,7 +54,7 @@ type Options struct {
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{clients: o.Clients, users: o.Users, keys: o.Keys, iam: o.IAM, audit: o.Audit, mac: o.MAC, rand: o.Rand, now: o.Now, logger: o.Logger}
+	return &Service{clients: o.Clients, users: o.Users, keys: o.Keys, iam: o.IAM, revs: o.Revocations, audit: o.Audit, mac: o.MAC, rand: o.Rand, now: o.Now, logger: o.Logger}
 }
 
 // record appends an audit record and logs it. The change has happened: a
@@ -135,6 +140,11 @@ func (s *Service) ReplaceClient(ctx context.Context, actor, id string, in Client
 		return ClientSecret{}, err
 	}
 	c.UpdatedAt = s.now().UTC()
+	if c.Disabled && !old.Disabled {
+		if err := s.revokeClient(ctx, actor, id); err != nil {
+			return ClientSecret{}, err
+		}
+	}
 	if err := s.clients.Update(ctx, c); err != nil {
 		return ClientSecret{}, err
 	}
@@ -203,7 +213,9 @@ func (s *Service) fromInput(in ClientInput, base store.Client) (store.Client, st
 }
 
 // SetClientDisabled disables or enables a stored client. A disabled client
-// gets no token and its tokens stop introspecting as active at once.
+// gets no token, and a before-T rule revokes every token it holds — on every
+// instance and for every resource server on the event stream; enabling it
+// again does not bring those back.
 func (s *Service) SetClientDisabled(ctx context.Context, actor, id string, disabled bool) (Client, error) {
 	if s.clients.Configured(id) {
 		return Client{}, clients.ErrReadOnly
@@ -215,6 +227,11 @@ func (s *Service) SetClientDisabled(ctx context.Context, actor, id string, disab
 	c := old
 	c.Disabled = disabled
 	c.UpdatedAt = s.now().UTC()
+	if disabled {
+		if err := s.revokeClient(ctx, actor, id); err != nil {
+			return Client{}, err
+		}
+	}
 	if err := s.clients.Update(ctx, c); err != nil {
 		return Client{}, err
 	}
@@ -254,14 +271,17 @@ func (s *Service) RotateClientSecret(ctx context.Context, actor, id string) (Cli
 	return ClientSecret{Client: view, Secret: secret}, nil
 }
 
-// DeleteClient removes a stored client; its tokens stop introspecting as
-// active at once.
+// DeleteClient removes a stored client after revoking every token it holds
+// (a before-T rule for the client).
 func (s *Service) DeleteClient(ctx context.Context, actor, id string) error {
 	if s.clients.Configured(id) {
 		return clients.ErrReadOnly
 	}
 	old, err := s.clients.GetClient(ctx, id)
 	if err != nil {
+		return err
+	}
+	if err := s.revokeClient(ctx, actor, id); err != nil {
 		return err
 	}
 	if err := s.clients.Delete(ctx, id); err != nil {

@@ -196,3 +196,26 @@ func verifyAssertion(tok *jwt.JSONWebToken, c *Client) (jwt.Claims, error) {
 	}
 	return jwt.Claims{}, fmt.Errorf("no key of client verifies the assertion")
 }
+
+// AuthenticateConfidential authenticates the confidential client calling
+// an endpoint other than /token (for example GET /revocations): HTTP
+// Basic, or the form of a POST. A public client is refused as an unknown
+// one is.
+func (p *Provider) AuthenticateConfidential(ctx context.Context, r *http.Request) (*Client, error) {
+	form := url.Values{}
+	if r.Method == http.MethodPost {
+		f, err := postForm(r, "The request")
+		if err != nil {
+			return nil, err
+		}
+		form = f
+	}
+	c, err := p.auth.authenticate(ctx, r, form)
+	if err != nil {
+		return nil, err
+	}
+	if c.IsPublic() {
+		return nil, errBadClient
+	}
+	return c.(*Client), nil
+}

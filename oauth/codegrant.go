@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/ory/fosite"
 
+	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/store"
 )
 
@@ -84,14 +85,32 @@ func (g *authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context,
 	case errors.Is(err, store.ErrNotFound):
 		return fosite.ErrInvalidGrant.WithHint("The authorization code is invalid or expired.")
 	case errors.Is(err, store.ErrConflict):
-		// RFC 6749 §4.1.2: a code used twice. Revoking what its first use
-		// issued is the revocation issue's; here the second use fails.
+		// RFC 6749 §4.1.2: a code used twice may be stolen; everything its
+		// first use issued is revoked.
+		p := g.p
+		p.opts.Logger.WarnContext(ctx, "security: authorization code reused; lineage revoked",
+			"client_id", rec.ClientID, "origin_jti", rec.OriginJTI)
+		if _, err := p.revocations.RevokeLineage(ctx, rec.OriginJTI, time.Time{}); err != nil {
+			return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+		}
 		return fosite.ErrInvalidGrant.WithHint("The authorization code was already used.")
 	case err != nil:
 		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}
 	if rec.ClientID != client.ID {
 		return fosite.ErrInvalidGrant.WithHint("The authorization code was issued to another client.")
+	}
+	// A before-T rule written since the code was issued (for its user or
+	// its client) stops it too.
+	revoked, err := g.p.revocations.Revoked(ctx, revocation.Token{
+		OriginJTI: rec.OriginJTI, Subject: rec.Subject, ClientID: rec.ClientID,
+		IssuedAt: rec.ExpiresAt.Add(-codeLifetime),
+	})
+	switch {
+	case err != nil:
+		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	case revoked:
+		return fosite.ErrInvalidGrant.WithHint("The authorization code was revoked.")
 	}
 	if form.Get("redirect_uri") != rec.RedirectURI {
 		return fosite.ErrInvalidGrant.WithHint("The redirect_uri differs from the authorization request's.")
@@ -163,7 +182,14 @@ func (g *refreshTokenGrant) HandleTokenEndpointRequest(ctx context.Context, req 
 		return fosite.ErrInvalidGrant.WithHint("The refresh token is invalid or expired.")
 	}
 	if !rec.RotatedAt.IsZero() {
-		return fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
+		return g.p.reused(ctx, client, rec)
+	}
+	revoked, err := g.p.refreshRevoked(ctx, rec)
+	switch {
+	case err != nil:
+		return err
+	case revoked:
+		return fosite.ErrInvalidGrant.WithHint("The refresh token was revoked.")
 	}
 	scopes := rec.Scopes
 	if requested := req.GetRequestedScopes(); len(requested) > 0 {
@@ -204,6 +230,27 @@ func (g *refreshTokenGrant) CanSkipClientAuth(context.Context, fosite.AccessRequ
 
 func (g *refreshTokenGrant) CanHandleTokenEndpointRequest(_ context.Context, req fosite.AccessRequester) bool {
 	return req.GetGrantTypes().ExactOne(GrantRefreshToken)
+}
+
+// reused answers a refresh token presented after its rotation (OAuth 2.0
+// Security BCP §4.14.2): invalid_grant, and — unless it comes within
+// tokens.refresh_reuse_grace of the rotation — the whole lineage is
+// revoked and a security event logged.
+func (p *Provider) reused(ctx context.Context, client *Client, rec store.RefreshToken) error {
+	refused := fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
+	rotated := rec.RotatedAt
+	if rotated.IsZero() {
+		rotated = p.opts.Now() // lost a concurrent rotation just now
+	}
+	if p.opts.Now().Sub(rotated) < p.opts.RefreshReuseGrace {
+		return refused
+	}
+	p.opts.Logger.WarnContext(ctx, "security: refresh token reused; lineage revoked",
+		"client_id", rec.ClientID, "origin_jti", rec.OriginJTI)
+	if _, err := p.revocations.RevokeLineage(ctx, rec.OriginJTI, p.lineageEnd(client, rec)); err != nil {
+		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	return refused
 }
 
 // refreshOrigin returns the lineage id a refresh token carries: tokens are
@@ -298,9 +345,11 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 		_, err = p.refresh.RotateRefreshToken(ctx, g.originJTI, g.rotate.Hash, now, next)
 	}
 	switch {
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
-		// The loser of a concurrent refresh, or a token spent meanwhile.
-		return "", fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
+	case errors.Is(err, store.ErrConflict):
+		// The loser of a concurrent refresh: reuse too.
+		return "", p.reused(ctx, g.client, *g.rotate)
+	case errors.Is(err, store.ErrNotFound):
+		return "", fosite.ErrInvalidGrant.WithHint("The refresh token is invalid or expired.")
 	case err != nil:
 		return "", fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}

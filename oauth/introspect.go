@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/ory/fosite"
+
+	"github.com/lineage-oss/lineage/revocation"
+	"github.com/lineage-oss/lineage/store"
 )
 
 // Introspection is the introspection response (RFC 7662 §2.2). An inactive
@@ -17,6 +22,7 @@ type Introspection struct {
 	Active    bool         `json:"active"`
 	Scope     string       `json:"scope,omitempty"`
 	ClientID  string       `json:"client_id,omitempty"`
+	Username  string       `json:"username,omitempty"`
 	TokenType string       `json:"token_type,omitempty"`
 	ExpiresAt int64        `json:"exp,omitempty"`
 	IssuedAt  int64        `json:"iat,omitempty"`
@@ -31,43 +37,49 @@ type Introspection struct {
 var inactive = Introspection{}
 
 // Introspect answers an introspection request (RFC 7662 §2.1) from an
-// authenticated confidential client. A token is active when its signature,
-// typ, issuer and times are valid and its client still exists and is
-// enabled; a client sees its own tokens, others' only with the introspect
-// flag (DESIGN.md "Revocation model"). When the store cannot be read the
-// answer is an error (temporarily_unavailable), never an unchecked
+// authenticated confidential client (DESIGN.md "Revocation model"). A
+// client sees its own tokens; others' access tokens only with the
+// introspect flag; refresh tokens only its own. A token is active when its
+// signature, typ, issuer and times are valid, its client exists and is
+// enabled, and the revocation set does not cover it. When the store cannot
+// be read the answer is temporarily_unavailable, never an unchecked
 // active:true.
 func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspection, error) {
-	if r.Method != http.MethodPost {
-		return inactive, fosite.ErrInvalidRequest.WithHint("Introspection takes a POST.")
+	form, err := postForm(r, "Introspection")
+	if err != nil {
+		return inactive, err
 	}
-	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return inactive, err
-		}
-		return inactive, fosite.ErrInvalidRequest.WithHint("The body is not a form.")
-	}
-	caller, err := p.auth.authenticate(ctx, r, r.PostForm)
+	caller, err := p.auth.authenticate(ctx, r, form)
 	if err != nil {
 		return inactive, err
 	}
 	if caller.IsPublic() {
 		return inactive, errBadClient
 	}
-	token := r.PostForm.Get("token")
+	self := caller.(*Client)
+	token := form.Get("token")
 	if token == "" {
 		return inactive, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
+	if origin, ok := refreshOrigin(token); ok {
+		rec, active, err := p.activeRefreshToken(ctx, origin, token)
+		if err != nil || !active || rec.ClientID != self.ID {
+			return inactive, err
+		}
+		return Introspection{
+			Active: true, Scope: strings.Join(rec.Scopes, " "), ClientID: rec.ClientID, Username: rec.Username,
+			ExpiresAt: rec.ExpiresAt.Unix(), IssuedAt: rec.IssuedAt.Unix(), Subject: rec.Subject,
+			Audience: jwt.Audience(rec.Audience), Issuer: p.opts.Issuer, OriginJTI: rec.OriginJTI,
+		}, nil
+	}
 	claims, ok := p.verifyAccessToken(token)
 	if !ok {
+		return p.introspectIDToken(ctx, self, token)
+	}
+	if claims.ClientID != self.ID && !self.Introspect {
 		return inactive, nil
 	}
-	self := caller.(*Client)
 	if claims.ClientID != self.ID {
-		if !self.Introspect {
-			return inactive, nil
-		}
 		// Another client's token: active only while that client exists
 		// and is enabled. (The caller was read just now: its own tokens
 		// need no second read.)
@@ -79,6 +91,9 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 			return inactive, fosite.ErrTemporarilyUnavailable.WithWrap(err)
 		}
 	}
+	if active, err := p.notRevoked(ctx, claims); !active {
+		return inactive, err
+	}
 	return Introspection{
 		Active: true, Scope: claims.Scope, ClientID: claims.ClientID, TokenType: "Bearer",
 		ExpiresAt: claims.ExpiresAt, IssuedAt: claims.IssuedAt, NotBefore: claims.NotBefore,
@@ -87,8 +102,24 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	}, nil
 }
 
+// postForm parses a POSTed form, the only shape introspection and
+// revocation accept (RFC 7662 §2.1, RFC 7009 §2.1).
+func postForm(r *http.Request, what string) (url.Values, error) {
+	if r.Method != http.MethodPost {
+		return nil, fosite.ErrInvalidRequest.WithHintf("%s takes a POST.", what)
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		return nil, fosite.ErrInvalidRequest.WithHint("The body is not a form.")
+	}
+	return r.PostForm, nil
+}
+
 // verifyAccessToken checks an access token's signature (pinned algorithm,
-// published kid), typ, issuer and times.
+// published kid), typ, issuer and times. It reads no store.
 func (p *Provider) verifyAccessToken(token string) (AccessTokenClaims, bool) {
 	v, err := p.keys.Verify(token, AccessTokenType)
 	if err != nil {
@@ -99,10 +130,80 @@ func (p *Provider) verifyAccessToken(token string) (AccessTokenClaims, bool) {
 		return AccessTokenClaims{}, false
 	}
 	now := p.opts.Now()
-	if c.Issuer != p.opts.Issuer || c.JTI == "" || c.ClientID == "" ||
+	if c.Issuer != p.opts.Issuer || c.JTI == "" || c.OriginJTI == "" || c.ClientID == "" ||
 		!now.Before(time.Unix(c.ExpiresAt, 0)) ||
 		now.Add(p.opts.Leeway).Before(time.Unix(c.NotBefore, 0)) {
 		return AccessTokenClaims{}, false
 	}
 	return c, true
+}
+
+// notRevoked checks a verified access token against the revocation set. It
+// reports false with an error (temporarily_unavailable) when the set cannot
+// be read: the caller fails closed.
+func (p *Provider) notRevoked(ctx context.Context, c AccessTokenClaims) (bool, error) {
+	revoked, err := p.revocations.Revoked(ctx, revocation.Token{
+		JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject, ClientID: c.ClientID,
+		IssuedAt: time.Unix(c.IssuedAt, 0),
+	})
+	if err != nil {
+		return false, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	return !revoked, nil
+}
+
+// activeRefreshToken looks a refresh token up and reports whether it can
+// still be exchanged: known, unexpired, not rotated and not revoked.
+func (p *Provider) activeRefreshToken(ctx context.Context, origin, token string) (store.RefreshToken, bool, error) {
+	rec, err := p.refresh.GetRefreshToken(ctx, origin, hashToken(token))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.RefreshToken{}, false, nil
+	case err != nil:
+		return store.RefreshToken{}, false, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	if !rec.RotatedAt.IsZero() || !p.opts.Now().Before(rec.ExpiresAt) {
+		return rec, false, nil
+	}
+	revoked, err := p.refreshRevoked(ctx, rec)
+	return rec, err == nil && !revoked, err
+}
+
+// refreshRevoked checks a refresh token's lineage, subject and client
+// against the revocation set.
+func (p *Provider) refreshRevoked(ctx context.Context, rec store.RefreshToken) (bool, error) {
+	revoked, err := p.revocations.Revoked(ctx, revocation.Token{
+		OriginJTI: rec.OriginJTI, Subject: rec.Subject, ClientID: rec.ClientID, IssuedAt: rec.IssuedAt,
+	})
+	if err != nil {
+		return true, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	return revoked, nil
+}
+
+// introspectIDToken answers for an ID token, which only the client it was
+// issued to (its aud) may introspect: active while valid and not revoked
+// (its jti, its lineage, or a before-T rule).
+func (p *Provider) introspectIDToken(ctx context.Context, self *Client, token string) (Introspection, error) {
+	v, err := p.keys.Verify(token, IDTokenType)
+	if err != nil {
+		return inactive, nil
+	}
+	var c IDTokenClaims
+	if err := json.Unmarshal(v.Payload, &c); err != nil {
+		return inactive, nil
+	}
+	now := p.opts.Now()
+	if c.Issuer != p.opts.Issuer || c.JTI == "" || c.OriginJTI == "" || len(c.Audience) != 1 || c.Audience[0] != self.ID ||
+		!now.Before(time.Unix(c.ExpiresAt, 0)) || now.Add(p.opts.Leeway).Before(time.Unix(c.IssuedAt, 0)) {
+		return inactive, nil
+	}
+	if active, err := p.notRevoked(ctx, AccessTokenClaims{JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject,
+		ClientID: self.ID, IssuedAt: c.IssuedAt}); !active {
+		return inactive, err
+	}
+	return Introspection{
+		Active: true, ClientID: self.ID, ExpiresAt: c.ExpiresAt, IssuedAt: c.IssuedAt, Subject: c.Subject,
+		Audience: c.Audience, Issuer: c.Issuer, JTI: c.JTI, OriginJTI: c.OriginJTI,
+	}, nil
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/ory/fosite"
 
 	"github.com/lineage-oss/lineage/jwks"
+	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
 )
@@ -31,8 +33,15 @@ type Options struct {
 	DefaultAudience string
 	// Leeway is the clock skew allowed when checking client assertions.
 	Leeway time.Duration
-	Now    func() time.Time
-	Rand   io.Reader
+	// RefreshReuseGrace is how long after its rotation a refresh token may
+	// be presented again without revoking its lineage (it is refused all
+	// the same).
+	RefreshReuseGrace time.Duration
+	Now               func() time.Time
+	Rand              io.Reader
+	// Logger receives security events (reuse of a refresh token or an
+	// authorization code); never a token.
+	Logger *slog.Logger
 }
 
 // UserSource finds end users (users.Directory).
@@ -50,6 +59,8 @@ type Deps struct {
 	Keys    *jwks.Set
 	// MAC checks client secrets (the client-secret subkey).
 	MAC *secrets.MAC
+	// Revocations is the revocation set every token is checked against.
+	Revocations *revocation.Set
 }
 
 // Provider is lineage's OAuth 2.0 / OpenID Connect core on fosite.
@@ -61,6 +72,7 @@ type Provider struct {
 	codes           store.AuthorizationCodes
 	refresh         store.RefreshTokens
 	keys            *jwks.Set
+	revocations     *revocation.Set
 	tokens          *AccessTokens
 	defaultAudience string
 	opts            Options
@@ -68,8 +80,11 @@ type Provider struct {
 
 // New composes the Provider.
 func New(opts Options, d Deps) (*Provider, error) {
-	if opts.Issuer == "" || opts.AccessTTL <= 0 || opts.Now == nil || opts.Rand == nil {
-		return nil, errors.New("oauth: Issuer, AccessTTL, Now and Rand are required")
+	if opts.Issuer == "" || opts.AccessTTL <= 0 || opts.Now == nil || opts.Rand == nil || opts.Logger == nil {
+		return nil, errors.New("oauth: Issuer, AccessTTL, Now, Rand and Logger are required")
+	}
+	if d.Revocations == nil {
+		return nil, errors.New("oauth: the revocation set is required")
 	}
 	if opts.IDTTL <= 0 {
 		opts.IDTTL = opts.AccessTTL
@@ -90,7 +105,7 @@ func New(opts Options, d Deps) (*Provider, error) {
 	tokens := &AccessTokens{issuer: opts.Issuer, keys: d.Keys, now: opts.Now, rand: opts.Rand}
 	p := &Provider{
 		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
-		tokens: tokens, defaultAudience: audience, opts: opts,
+		revocations: d.Revocations, tokens: tokens, defaultAudience: audience, opts: opts,
 	}
 	cfg := &fosite.Config{
 		AccessTokenIssuer:            opts.Issuer,

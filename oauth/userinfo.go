@@ -35,6 +35,12 @@ func (p *Provider) UserInfo(ctx context.Context, bearer string) (UserInfo, error
 		}
 		return UserInfo{}, fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}
+	if active, err := p.notRevoked(ctx, claims); !active {
+		if err != nil {
+			return UserInfo{}, err
+		}
+		return UserInfo{}, errInvalidToken
+	}
 	scopes := splitScope(claims.Scope)
 	if !slices.Contains(scopes, "openid") {
 		return UserInfo{}, &fosite.RFC6749Error{ErrorField: "insufficient_scope", DescriptionField: "The access token lacks the openid scope.", CodeField: 403}

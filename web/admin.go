@@ -19,6 +19,7 @@ import (
 	"github.com/lineage-oss/lineage/clients"
 	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/jwks"
+	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/store"
 	"github.com/lineage-oss/lineage/users"
 )
@@ -71,6 +72,8 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	g.POST("/keys/rotate", h.rotateKey)
 	g.DELETE("/keys/:kid", h.deleteKey)
 	g.GET("/audit", h.audit)
+	g.GET("/revocations", h.listRevocations)
+	g.POST("/revocations", h.revoke)
 	g.GET("/iam/users", h.listIAMUsers)
 	g.POST("/iam/users", h.createIAMUser)
 	g.GET("/iam/users/:name", h.getIAMUser)
@@ -362,6 +365,26 @@ func (h *adminHandlers) audit(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"records": records, "next": next})
 }
 
+func (h *adminHandlers) listRevocations(c echo.Context) error {
+	out, err := h.svc.ListRevocations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *adminHandlers) revoke(c echo.Context) error {
+	var in admin.RevocationInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	out, err := h.svc.Revoke(c.Request().Context(), h.actor, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
 // adminError maps domain errors to HTTP (DESIGN.md "HTTP surface": errors
 // are {"error","error_description"}).
 func adminError(err error) (int, oauthError) {
@@ -381,7 +404,7 @@ func adminError(err error) (int, oauthError) {
 		return http.StatusServiceUnavailable, oauthError{Error: "temporarily_unavailable", Description: "Another instance is rotating the signing keys; retry."}
 	case errors.Is(err, jwks.ErrNoSigningKey):
 		return http.StatusServiceUnavailable, oauthError{Error: "temporarily_unavailable", Description: "No signing key is ready yet; retry."}
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, revocation.ErrUnavailable):
 		return http.StatusServiceUnavailable, oauthError{Error: "temporarily_unavailable", Description: "The store is unavailable; retry."}
 	case errors.As(err, &he):
 		return render(err)

@@ -33,7 +33,13 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		status, body := render(err)
-		if status >= http.StatusInternalServerError && status != http.StatusServiceUnavailable {
+		switch {
+		case status == http.StatusServiceUnavailable:
+			// Failing closed (the store is away): worth a warning, the
+			// error says which part failed and carries no token.
+			logger.WarnContext(c.Request().Context(), "request refused: temporarily unavailable",
+				"method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())
+		case status >= http.StatusInternalServerError:
 			logger.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())
 		}

@@ -36,7 +36,7 @@ type Options struct {
 }
 
 // NewPublic returns the handler of the public listener (the issuer URL).
-func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS, flows *Flows) http.Handler {
+func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS, flows *Flows, stream *RevocationStream) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
@@ -63,6 +63,14 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return c.JSON(http.StatusOK, out)
 	})
+	e.POST("/revoke", func(c echo.Context) error {
+		if err := provider.Revoke(c.Request().Context(), c.Request()); err != nil {
+			return err
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.NoContent(http.StatusOK)
+	})
+	e.GET("/revocations", stream.serve)
 	if sts != nil {
 		e.POST(stsPath, sts.serve)
 	}

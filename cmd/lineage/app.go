@@ -23,6 +23,7 @@ import (
 	"github.com/lineage-oss/lineage/jwks"
 	"github.com/lineage-oss/lineage/login"
 	"github.com/lineage-oss/lineage/oauth"
+	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
 	"github.com/lineage-oss/lineage/store/memory"
@@ -48,9 +49,12 @@ type app struct {
 	store     store.Store
 	storeKind string
 	keys      *jwks.Set
-	public    http.Handler
-	admin     http.Handler
-	logger    *slog.Logger
+	hub       *revocation.Hub
+	// stopStreams ends open revocation streams (graceful shutdown).
+	stopStreams context.CancelFunc
+	public      http.Handler
+	admin       http.Handler
+	logger      *slog.Logger
 }
 
 // newApp builds every package from cfg. It creates the first signing key
@@ -60,15 +64,17 @@ func newApp(ctx context.Context, cfg config.Config, d deps) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{store: st, storeKind: kind, logger: d.logger}
-	if err := a.build(ctx, cfg, d); err != nil {
+	streams, stopStreams := context.WithCancel(context.WithoutCancel(ctx))
+	a := &app{store: st, storeKind: kind, logger: d.logger, stopStreams: stopStreams}
+	if err := a.build(ctx, cfg, d, streams); err != nil {
+		stopStreams()
 		st.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
+func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams context.Context) error {
 	keyring, err := secrets.NewKeyring(cfg.Secrets.System)
 	if err != nil {
 		return err
@@ -116,17 +122,30 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
 	if err != nil {
 		return err
 	}
+	revocations, err := revocation.New(a.store, revocation.Options{
+		Horizon:      revocationHorizon(cfg),
+		Leeway:       cfg.Tokens.Leeway.D(),
+		WaitReplicas: cfg.Store.RevocationWaitReplicas,
+		Now:          d.now,
+	})
+	if err != nil {
+		return err
+	}
+	a.hub = revocation.NewHub(revocations, streamsPerClient, d.logger)
 	provider, err := oauth.New(oauth.Options{
-		Issuer:          cfg.Issuer,
-		AccessTTL:       cfg.Tokens.AccessTTL.D(),
-		IDTTL:           cfg.Tokens.IDTTL.D(),
-		RefreshIdleTTL:  cfg.Tokens.RefreshIdleTTL.D(),
-		RefreshMaxTTL:   cfg.Tokens.RefreshMaxTTL.D(),
-		DefaultAudience: cfg.Tokens.DefaultAudience,
-		Leeway:          cfg.Tokens.Leeway.D(),
-		Now:             d.now,
-		Rand:            d.rand,
-	}, oauth.Deps{Clients: registry, Users: people, Nonces: a.store, Codes: a.store, Refresh: a.store, Keys: a.keys, MAC: mac})
+		Issuer:            cfg.Issuer,
+		AccessTTL:         cfg.Tokens.AccessTTL.D(),
+		IDTTL:             cfg.Tokens.IDTTL.D(),
+		RefreshIdleTTL:    cfg.Tokens.RefreshIdleTTL.D(),
+		RefreshMaxTTL:     cfg.Tokens.RefreshMaxTTL.D(),
+		DefaultAudience:   cfg.Tokens.DefaultAudience,
+		Leeway:            cfg.Tokens.Leeway.D(),
+		RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
+		Now:               d.now,
+		Rand:              d.rand,
+		Logger:            d.logger,
+	}, oauth.Deps{Clients: registry, Users: people, Nonces: a.store, Codes: a.store, Refresh: a.store, Keys: a.keys, MAC: mac,
+		Revocations: revocations})
 	if err != nil {
 		return err
 	}
@@ -148,7 +167,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Logger:       d.logger,
 	}, admin.New(admin.Options{
-		Clients: registry, Users: people, Keys: a.keys, IAM: directory, Audit: a.store,
+		Clients: registry, Users: people, Keys: a.keys, IAM: directory, Revocations: revocations, Audit: a.store,
 		MAC: mac, Rand: d.rand, Now: d.now, Logger: d.logger,
 	}))
 	a.public = web.NewPublic(web.Options{
@@ -159,7 +178,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps) error {
 		TrustedProxies: cfg.HTTP.TrustedProxies,
 		Logger:         d.logger,
 		Ready:          a.ready,
-	}, provider, a.keys, sts, flows)
+	}, provider, a.keys, sts, flows, web.NewRevocationStream(provider, revocations, a.hub, streams))
 	return nil
 }
 
@@ -225,8 +244,14 @@ func newSTS(cfg config.Config, dir *iam.Directory, d deps) (*web.STS, error) {
 	return &web.STS{Directory: dir, Verifier: verifier, Now: d.now}, nil
 }
 
-// run keeps the key set current until ctx ends.
+// streamsPerClient caps the revocation streams one client may hold open
+// on one instance.
+const streamsPerClient = 8
+
+// run keeps the key set current and tails the revocation event stream
+// until ctx ends.
 func (a *app) run(ctx context.Context) {
+	go a.hub.Run(ctx)
 	t := time.NewTicker(keyTickEvery)
 	defer t.Stop()
 	for {
@@ -253,6 +278,7 @@ func (a *app) ready(ctx context.Context) error {
 }
 
 func (a *app) close() {
+	a.stopStreams()
 	if err := a.store.Close(); err != nil {
 		a.logger.Warn("closing store", "error", err.Error())
 	}
@@ -348,6 +374,16 @@ func configuredUsers(cfgs []config.User, random io.Reader) ([]store.User, error)
 
 // longestTokenLifetime is the longest a signed token can live: a retired
 // key stays published that long (plus leeway).
+// revocationHorizon is the longest any token can live, refresh families
+// included: how long revocation entries and events are kept at most.
+func revocationHorizon(cfg config.Config) time.Duration {
+	longest := max(longestTokenLifetime(cfg), cfg.Tokens.RefreshMaxTTL.D())
+	for _, c := range cfg.Clients {
+		longest = max(longest, c.RefreshMaxTTL.D())
+	}
+	return longest
+}
+
 func longestTokenLifetime(cfg config.Config) time.Duration {
 	longest := max(cfg.Tokens.AccessTTL.D(), cfg.Tokens.IDTTL.D())
 	for _, c := range cfg.Clients {

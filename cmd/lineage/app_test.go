@@ -89,6 +89,11 @@ clients:
     grant_types: [authorization_code, refresh_token]
     scopes: [openid, offline_access]
     first_party: true
+  - id: rs
+    secret: %[4]q
+    grant_types: [client_credentials]
+    introspect: true
+    revocation_events: true
   - id: "arn:aws:iam::111122223333:role/keyed"
     jwks: %[5]s
     grant_types: [client_credentials]

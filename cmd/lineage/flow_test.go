@@ -346,7 +346,7 @@ func TestLoginPage(t *testing.T) {
 
 // lineageTokens signs zoe in with the web client and returns the token
 // response of the code exchange.
-func lineageTokens(t *testing.T, iss *testIssuer) *oauth2.Token {
+func lineageTokens(t testing.TB, iss *testIssuer) *oauth2.Token {
 	t.Helper()
 	cfg := webClient(iss.url)
 	verifier := oauth2.GenerateVerifier()

@@ -68,6 +68,7 @@ func newRootCommand(lookup env) *cobra.Command {
 		newUsersCommand(lookup),
 		newKeysCommand(lookup),
 		newAuditCommand(lookup),
+		newRevokeCommand(lookup),
 		newBenchCommand(lookup),
 		newPolicyCommand(),
 	)

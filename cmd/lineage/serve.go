@@ -111,6 +111,7 @@ func serve(ctx context.Context, cfg config.Config, demo *demoClient, stdout, std
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
+	a.stopStreams() // open event streams would hold Shutdown up
 	err1 := public.srv.Shutdown(shutdownCtx)
 	err2 := admin.srv.Shutdown(shutdownCtx)
 	if err := errors.Join(err1, err2); err != nil {

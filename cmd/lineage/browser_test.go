@@ -96,9 +96,6 @@ func TestBrowserFlow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err == nil {
-				t.Fatal("a code was exchanged twice")
-			}
 			rawID, _ := tok.Extra("id_token").(string)
 			idToken, err := provider.Verifier(&oidc.Config{ClientID: "browser-app"}).Verify(ctx, rawID)
 			if err != nil || idToken.Nonce != "nonce-1" || idToken.Subject != "zoe" {
@@ -110,6 +107,9 @@ func TestBrowserFlow(t *testing.T) {
 			}
 			if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 				t.Fatal("the rotated refresh token still works")
+			}
+			if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err == nil {
+				t.Fatal("a code was exchanged twice")
 			}
 
 			// The error page for a request that may not be redirected.

@@ -67,8 +67,10 @@ func TestCLIAudit(t *testing.T) {
 		{"client.create", "client/a2"},
 		{"client.rotate_secret", "client/a1"},
 		{"client.rotate_secret", "client/a1"},
+		{"revocation.create", "revocation/before"}, // disabling revokes the client's tokens
 		{"client.disable", "client/a2"},
 		{"client.enable", "client/a2"},
+		{"revocation.create", "revocation/before"}, // and so does deleting
 		{"client.delete", "client/a2"},
 		{"user.create", "user/u1"},
 		{"user.set_password", "user/u1"},

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -222,11 +223,12 @@ func TestCLIClientLifecycle(t *testing.T) {
 			},
 		},
 		{
-			name: "enable: tokens again, the old one active again",
+			name: "enable: tokens again, the old one stays revoked",
 			args: []string{"clients", "enable", "billing"},
 			check: func(t *testing.T, r cliResult) {
-				mustClientToken(t, iss, "billing", billingSecret)
-				wantActive(t, iss, "auditor", auditorSecret, issuedBefore, true)
+				wantActive(t, iss, "auditor", auditorSecret, issuedBefore, false)
+				iss.clock.add(time.Second) // iat <= T, in seconds: a token of the next second
+				wantActive(t, iss, "auditor", auditorSecret, mustClientToken(t, iss, "billing", billingSecret), true)
 			},
 		},
 		{

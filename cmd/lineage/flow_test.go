@@ -167,9 +167,6 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
-		t.Fatalf("a code used twice: %v", err)
-	}
 
 	provider, err := oidc.NewProvider(ctx, iss.url)
 	if err != nil {
@@ -223,6 +220,10 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Fatalf("a rotated refresh token: %v", err)
 	}
+	// That reuse revoked the lineage: its newest refresh token fails too.
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshed.RefreshToken}).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("the newest refresh token of a reused lineage: %v", err)
+	}
 
 	// A second grant of the same user starts another lineage, without
 	// asking for consent again; prompt=none works with the session.
@@ -234,6 +235,14 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	}
 	if c2, _ := verifyAccessToken(t, iss.url, tok2.AccessToken); c2.OriginJTI == ac.OriginJTI {
 		t.Fatal("a second grant shares the first grant's lineage")
+	}
+	// A code used twice fails, and revokes what its first use issued
+	// (RFC 6749 §4.1.2).
+	if _, err := cfg.Exchange(ctx, u2.Query().Get("code"), oauth2.VerifierOption(verifier)); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("a code used twice: %v", err)
+	}
+	if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok2)); err == nil {
+		t.Fatal("userinfo accepts a token of a code used twice")
 	}
 
 	// RP-initiated logout ends the session.

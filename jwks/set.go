@@ -2,6 +2,7 @@ package jwks
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
@@ -50,6 +52,11 @@ type Options struct {
 	// Now and Rand are the clock and the randomness for new keys.
 	Now  func() time.Time
 	Rand io.Reader
+	// VerifiedCache is how many verified tokens Verify remembers (by the
+	// SHA-256 of the token), so that a token seen again costs a hash, not
+	// a signature check; 0 remembers none. A remembered token is answered
+	// only while its key is still published.
+	VerifiedCache int
 }
 
 // Set is the issuer's signing key set: it signs with the current key,
@@ -62,6 +69,8 @@ type Set struct {
 	locks  store.Locks
 	sealer *secrets.Sealer
 	snap   atomic.Pointer[snapshot]
+	// verified remembers verified tokens (nil: off).
+	verified *lru.Cache[[sha256.Size]byte, Verified]
 }
 
 // New returns a Set over the stored keys; call Tick before signing.
@@ -79,6 +88,13 @@ func New(keys store.SigningKeys, locks store.Locks, sealer *secrets.Sealer, opts
 		return nil, errors.New("jwks: Now, Rand and Owner are required")
 	}
 	s := &Set{opts: opts, keys: keys, locks: locks, sealer: sealer}
+	if opts.VerifiedCache > 0 {
+		cache, err := lru.New[[sha256.Size]byte, Verified](opts.VerifiedCache)
+		if err != nil {
+			return nil, fmt.Errorf("jwks: verified-token cache: %w", err)
+		}
+		s.verified = cache
+	}
 	s.snap.Store(&snapshot{})
 	return s, nil
 }
@@ -153,6 +169,8 @@ type Verified struct {
 	KID     string
 	Alg     string
 	Type    string
+	// Payload is the verified payload; it may be shared with other
+	// callers (the verified-token cache): read it, never modify it.
 	Payload []byte
 	// PublicKey is the raw public key that verified the signature.
 	PublicKey any
@@ -164,6 +182,13 @@ type Verified struct {
 // empty the header must name it (RFC 8725 §3.11; "application/" prefix
 // allowed). Claims are the caller's to check.
 func (s *Set) Verify(token, typ string) (Verified, error) {
+	var sum [sha256.Size]byte
+	if s.verified != nil {
+		sum = sha256.Sum256([]byte(token))
+		if v, ok := s.verified.Get(sum); ok && typeMatches(v.Type, typ) && s.snap.Load().lookup(v.KID) != nil {
+			return v, nil
+		}
+	}
 	jws, err := jose.ParseSignedCompact(token, supportedAlgorithms)
 	if err != nil {
 		return Verified{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
@@ -180,14 +205,24 @@ func (s *Set) Verify(token, typ string) (Verified, error) {
 		return Verified{}, fmt.Errorf("%w: algorithm %q differs from the key's", ErrInvalidToken, h.Algorithm)
 	}
 	gotTyp, _ := h.ExtraHeaders[jose.HeaderType].(string)
-	if typ != "" && !strings.EqualFold(strings.TrimPrefix(strings.ToLower(gotTyp), "application/"), typ) {
+	if !typeMatches(gotTyp, typ) {
 		return Verified{}, fmt.Errorf("%w: typ %q", ErrInvalidToken, gotTyp)
 	}
 	payload, err := jws.Verify(k.public)
 	if err != nil {
 		return Verified{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	return Verified{KID: k.KID, Alg: k.Alg, Type: gotTyp, Payload: payload, PublicKey: k.public.Key}, nil
+	v := Verified{KID: k.KID, Alg: k.Alg, Type: gotTyp, Payload: payload, PublicKey: k.public.Key}
+	if s.verified != nil {
+		s.verified.Add(sum, v)
+	}
+	return v, nil
+}
+
+// typeMatches reports whether a token's typ header is want (RFC 8725
+// §3.11), ignoring case and an "application/" prefix; want "" accepts any.
+func typeMatches(got, want string) bool {
+	return want == "" || strings.EqualFold(strings.TrimPrefix(strings.ToLower(got), "application/"), want)
 }
 
 // carriesCertificates reports whether the protected header of a compact

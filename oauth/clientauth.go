@@ -219,3 +219,27 @@ func (p *Provider) AuthenticateConfidential(ctx context.Context, r *http.Request
 	}
 	return c.(*Client), nil
 }
+
+// claimedID is the client id a request claims before it is authenticated
+// (HTTP Basic user, else the form's client_id); "" for a client assertion,
+// whose id is only known once it is parsed.
+func (a *clientAuthenticator) claimedID(r *http.Request, form url.Values) string {
+	if form.Get("client_assertion") != "" || form.Get("client_assertion_type") != "" {
+		return ""
+	}
+	if user, _, ok := r.BasicAuth(); ok {
+		id, err := url.QueryUnescape(user)
+		if err != nil {
+			return ""
+		}
+		return id
+	}
+	return form.Get("client_id")
+}
+
+// with returns a copy of a that looks clients up in src.
+func (a *clientAuthenticator) with(src ClientSource) *clientAuthenticator {
+	c := *a
+	c.clients = src
+	return &c
+}

@@ -49,19 +49,12 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	if err != nil {
 		return inactive, err
 	}
-	caller, err := p.auth.authenticate(ctx, r, form)
-	if err != nil {
-		return inactive, err
-	}
-	if caller.IsPublic() {
-		return inactive, errBadClient
-	}
-	self := caller.(*Client)
 	token := form.Get("token")
-	if token == "" {
-		return inactive, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
-	}
 	if origin, ok := refreshOrigin(token); ok {
+		self, err := p.introspector(ctx, r, form, p.auth)
+		if err != nil {
+			return inactive, err
+		}
 		rec, active, err := p.activeRefreshToken(ctx, origin, token)
 		if err != nil || !active || rec.ClientID != self.ID {
 			return inactive, err
@@ -72,18 +65,42 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 			Audience: jwt.Audience(rec.Audience), Issuer: p.opts.Issuer, OriginJTI: rec.OriginJTI,
 		}, nil
 	}
-	claims, ok := p.verifyAccessToken(token)
-	if !ok {
+
+	// An access token is checked in one store round trip: the signature
+	// first (no store), then one read of the revocation set together with
+	// the stored records of the caller and of the token's client. The
+	// caller is authenticated from that read before anything is answered.
+	claims, isAccess := p.verifyAccessToken(token)
+	var t revocation.Token
+	callerID := p.auth.claimedID(r, form)
+	ids := storedIDs(p.clients, callerID)
+	if isAccess {
+		t = revocation.Token{JTI: claims.JTI, OriginJTI: claims.OriginJTI, Subject: claims.Subject,
+			ClientID: claims.ClientID, IssuedAt: time.Unix(claims.IssuedAt, 0)}
+		ids = storedIDs(p.clients, callerID, claims.ClientID)
+	}
+	check, err := p.revocations.Check(ctx, t, ids)
+	if err != nil {
+		return inactive, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	read := prefetched{src: p.clients, ids: ids, records: check.Clients}
+	self, err := p.introspector(ctx, r, form, p.auth.with(read))
+	if err != nil {
+		return inactive, err
+	}
+	if token == "" {
+		return inactive, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
+	}
+	if !isAccess {
 		return p.introspectIDToken(ctx, self, token)
 	}
-	if claims.ClientID != self.ID && !self.Introspect {
-		return inactive, nil
-	}
 	if claims.ClientID != self.ID {
+		if !self.Introspect {
+			return inactive, nil
+		}
 		// Another client's token: active only while that client exists
-		// and is enabled. (The caller was read just now: its own tokens
-		// need no second read.)
-		_, err := getClient(ctx, p.clients, claims.ClientID)
+		// and is enabled.
+		_, err := getClient(ctx, read, claims.ClientID)
 		if errors.Is(err, fosite.ErrNotFound) {
 			return inactive, nil
 		}
@@ -91,8 +108,8 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 			return inactive, fosite.ErrTemporarilyUnavailable.WithWrap(err)
 		}
 	}
-	if active, err := p.notRevoked(ctx, claims); !active {
-		return inactive, err
+	if check.Revoked {
+		return inactive, nil
 	}
 	return Introspection{
 		Active: true, Scope: claims.Scope, ClientID: claims.ClientID, TokenType: "Bearer",
@@ -100,6 +117,18 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 		Subject: claims.Subject, Audience: claims.Audience, Issuer: claims.Issuer,
 		JTI: claims.JTI, OriginJTI: claims.OriginJTI,
 	}, nil
+}
+
+// introspector authenticates the confidential client calling /introspect.
+func (p *Provider) introspector(ctx context.Context, r *http.Request, form url.Values, auth *clientAuthenticator) (*Client, error) {
+	caller, err := auth.authenticate(ctx, r, form)
+	if err != nil {
+		return nil, err
+	}
+	if caller.IsPublic() {
+		return nil, errBadClient
+	}
+	return caller.(*Client), nil
 }
 
 // postForm parses a POSTed form, the only shape introspection and

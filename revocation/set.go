@@ -62,15 +62,34 @@ type Token struct {
 // size of t's lineage. An error wraps ErrUnavailable: the caller must not
 // treat the token as active.
 func (s *Set) Revoked(ctx context.Context, t Token) (bool, error) {
+	c, err := s.Check(ctx, t, nil)
+	return c.Revoked, err
+}
+
+// Check is what one read of the set says about a token, with the stored
+// client records read in the same round trip.
+type Check struct {
+	Revoked bool
+	// Clients are the stored clients of the ids asked for that exist.
+	Clients map[string]store.Client
+}
+
+// Check reads, in one round trip, whether an entry covers t (a zero t:
+// none is looked up) and the stored records of the clients clientIDs.
+func (s *Set) Check(ctx context.Context, t Token, clientIDs []string) (Check, error) {
 	st, err := s.store.RevocationStatus(ctx, store.RevocationQuery{
 		JTI: t.JTI, OriginJTI: t.OriginJTI, Subject: t.Subject, Client: t.ClientID, Principal: t.Principal,
+		ClientRecords: clientIDs,
 	})
 	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Check{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	iat := t.IssuedAt.Unix()
-	return st.JTI || st.OriginJTI ||
-		covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, iat), nil
+	return Check{
+		Revoked: st.JTI || st.OriginJTI ||
+			covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, iat),
+		Clients: st.Clients,
+	}, nil
 }
 
 // covers reports whether a before-T rule (0: none) covers a token issued

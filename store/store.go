@@ -429,6 +429,10 @@ type RevocationQuery struct {
 	Subject   string
 	Client    string
 	Principal string
+	// ClientRecords are ids of stored clients to read in the same round
+	// trip (an introspection reads its caller and the token's client with
+	// the check).
+	ClientRecords []string
 }
 
 // RevocationStatus is what the revocation set holds for a query: whether
@@ -440,6 +444,9 @@ type RevocationStatus struct {
 	SubjectBefore   int64
 	ClientBefore    int64
 	PrincipalBefore int64
+	// Clients holds the stored clients of ClientRecords that exist, by id
+	// (enabled or not); an id without a record is absent.
+	Clients map[string]Client
 }
 
 // Revocations stores the revocation set and its event stream.

@@ -95,13 +95,22 @@ func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (
 		e, _ := s.revocations.get(revocationKey{kind, scope, id}, now)
 		return e.value
 	}
-	return store.RevocationStatus{
+	st := store.RevocationStatus{
 		JTI:             value(store.RevokeJTI, "", q.JTI) != 0,
 		OriginJTI:       value(store.RevokeOrigin, "", q.OriginJTI) != 0,
 		SubjectBefore:   value(store.RevokeBefore, store.ScopeSubject, q.Subject),
 		ClientBefore:    value(store.RevokeBefore, store.ScopeClient, q.Client),
 		PrincipalBefore: value(store.RevokeBefore, store.ScopePrincipal, q.Principal),
-	}, nil
+	}
+	for _, id := range q.ClientRecords {
+		if c, ok := s.clients[id]; ok {
+			if st.Clients == nil {
+				st.Clients = map[string]store.Client{}
+			}
+			st.Clients[id] = record.CloneClient(c)
+		}
+	}
+	return st, nil
 }
 
 // RevocationEvents returns up to limit events with IDs greater than after

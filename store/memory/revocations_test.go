@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -48,11 +49,11 @@ func TestRevocationsByInjectedClock(t *testing.T) {
 	q := store.RevocationQuery{JTI: "j", OriginJTI: "o", Subject: "alice"}
 	all := store.RevocationStatus{JTI: true, OriginJTI: true, SubjectBefore: 100}
 	clk.Advance(time.Hour + time.Minute - time.Nanosecond)
-	if st, _ := s.RevocationStatus(ctx, q); st != all {
+	if st, _ := s.RevocationStatus(ctx, q); !reflect.DeepEqual(st, all) {
 		t.Errorf("RevocationStatus a nanosecond before Until = %+v, want %+v", st, all)
 	}
 	clk.Advance(time.Nanosecond)
-	if st, _ := s.RevocationStatus(ctx, q); st != (store.RevocationStatus{}) {
+	if st, _ := s.RevocationStatus(ctx, q); !reflect.DeepEqual(st, store.RevocationStatus{}) {
 		t.Errorf("RevocationStatus at Until = %+v, want none", st)
 	}
 }

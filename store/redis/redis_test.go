@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -676,7 +677,7 @@ func TestUnavailableAndRecovery(t *testing.T) {
 		}},
 		{"RevocationStatus", func(ctx context.Context) error {
 			st, err := s.RevocationStatus(ctx, store.RevocationQuery{JTI: "jti", Subject: "alice"})
-			if st != (store.RevocationStatus{}) {
+			if !reflect.DeepEqual(st, store.RevocationStatus{}) {
 				return fmt.Errorf("RevocationStatus reported %+v", st)
 			}
 			return err
@@ -865,7 +866,7 @@ func TestUnavailableAndRecovery(t *testing.T) {
 
 	// The revocation set and its stream survived, and every method works
 	// again.
-	if st, err := s.RevocationStatus(ctx, store.RevocationQuery{JTI: "down", Subject: "alice"}); err != nil || st != (store.RevocationStatus{SubjectBefore: 100}) {
+	if st, err := s.RevocationStatus(ctx, store.RevocationQuery{JTI: "down", Subject: "alice"}); err != nil || !reflect.DeepEqual(st, store.RevocationStatus{SubjectBefore: 100}) {
 		t.Errorf("RevocationStatus after restart = %+v, %v; want alice's rule only", st, err)
 	}
 	revokedAgain := store.Revocation{Kind: store.RevokeJTI, ID: "jti", Until: expiresAt.Unix()}

@@ -197,6 +197,10 @@ func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (
 	const op = "revocation status"
 	var jti, origin *goredis.IntCmd
 	var subject, client, principal *goredis.StringCmd
+	var clients []*goredis.StringCmd
+	if q.JTI == "" && q.OriginJTI == "" && q.Subject == "" && q.Client == "" && q.Principal == "" && len(q.ClientRecords) == 0 {
+		return store.RevocationStatus{}, nil // nothing to read
+	}
 	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		if q.JTI != "" {
 			jti = p.Exists(ctx, revokedJTIKey(q.JTI))
@@ -212,6 +216,9 @@ func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (
 		}
 		if q.Principal != "" {
 			principal = p.Get(ctx, revokedBeforeKey(store.ScopePrincipal, q.Principal))
+		}
+		for _, id := range q.ClientRecords {
+			clients = append(clients, p.Get(ctx, s.clients.key(id)))
 		}
 		return nil
 	})
@@ -229,6 +236,23 @@ func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (
 	st.PrincipalBefore, errs[4] = readBefore(principal)
 	if err := cmp.Or(errs[:]...); err != nil {
 		return store.RevocationStatus{}, unavailable(op, err)
+	}
+	for i, cmd := range clients {
+		b, err := cmd.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return store.RevocationStatus{}, unavailable(op, err)
+		}
+		c, err := decode[store.Client](op, b)
+		if err != nil {
+			return store.RevocationStatus{}, err
+		}
+		if st.Clients == nil {
+			st.Clients = map[string]store.Client{}
+		}
+		st.Clients[q.ClientRecords[i]] = c
 	}
 	return st, nil
 }

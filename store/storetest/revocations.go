@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 func revocationTests() []test {
 	return []test{
+		{"ClientRecordsInTheSameRead", testRevocationClientRecords},
 		{"RoundTrip", testRevocationRoundTrip},
 		{"UnknownIDs", testRevocationUnknown},
 		{"BeforeKeepsLatestT", testRevocationBeforeKeepsMax},
@@ -58,7 +60,7 @@ func status(t *testing.T, s store.Store, q store.RevocationQuery) store.Revocati
 // wantStatus fails t unless q reads as want.
 func wantStatus(t *testing.T, s store.Store, what string, q store.RevocationQuery, want store.RevocationStatus) {
 	t.Helper()
-	if got := status(t, s, q); got != want {
+	if got := status(t, s, q); !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: RevocationStatus = %+v, want %+v", what, got, want)
 	}
 }
@@ -223,7 +225,7 @@ func testRevocationExpires(t *testing.T, s store.Store) {
 	wantStatus(t, s, "kept entries before Until", kept, keptStatus)
 
 	eventually(t, "entries gone after their Until", func() bool {
-		return status(t, s, gone) == store.RevocationStatus{}
+		return reflect.DeepEqual(status(t, s, gone), store.RevocationStatus{})
 	})
 	// The store's clock has passed soon: the kept entries outlived it.
 	wantStatus(t, s, "kept entries after the earlier Until", kept, keptStatus)
@@ -535,5 +537,29 @@ func testRevocationConcurrentBefore(t *testing.T, s store.Store) {
 	wantStatus(t, s, "raced before rule", store.RevocationQuery{Subject: "alice"}, store.RevocationStatus{SubjectBefore: 1000 + racers - 1})
 	if evs := events(t, s, "", 100); len(evs) != racers {
 		t.Errorf("RevocationEvents = %d events, want %d", len(evs), racers)
+	}
+}
+
+// testRevocationClientRecords: a status read can carry client records
+// (introspection reads its caller and the token's client with the check):
+// existing ones come back as stored, enabled or not; missing ones are
+// absent.
+func testRevocationClientRecords(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	web := store.Client{ID: "web", SecretHash: []byte("h"), GrantTypes: []string{"client_credentials"}, TokenRevocation: true}
+	off := store.Client{ID: "off", Disabled: true}
+	noErr(t, s.CreateClient(ctx, web), "CreateClient web")
+	noErr(t, s.CreateClient(ctx, off), "CreateClient off")
+	st := status(t, s, store.RevocationQuery{JTI: "j", ClientRecords: []string{"web", "off", "nobody"}})
+	if len(st.Clients) != 2 || st.Clients["web"].ID != "web" || string(st.Clients["web"].SecretHash) != "h" ||
+		!st.Clients["off"].Disabled || st.JTI {
+		t.Fatalf("status with client records: %+v", st)
+	}
+	only := status(t, s, store.RevocationQuery{ClientRecords: []string{"web"}})
+	if len(only.Clients) != 1 {
+		t.Fatalf("client records alone: %+v", only)
+	}
+	if empty := status(t, s, store.RevocationQuery{}); !reflect.DeepEqual(empty, store.RevocationStatus{}) {
+		t.Fatalf("empty query: %+v", empty)
 	}
 }

@@ -166,9 +166,9 @@ func (s *Set) Sign(typ string, payload []byte) (string, error) {
 
 // Verified is a JWS whose signature checked out against a published key.
 type Verified struct {
-	KID     string
-	Alg     string
-	Type    string
+	KID  string
+	Alg  string
+	Type string
 	// Payload is the verified payload; it may be shared with other
 	// callers (the verified-token cache): read it, never modify it.
 	Payload []byte

@@ -141,6 +141,10 @@ func (s *Service) ReplaceClient(ctx context.Context, actor, id string, in Client
 	}
 	c.UpdatedAt = s.now().UTC()
 	if c.Disabled && !old.Disabled {
+		// Nothing is written unless the whole change can be.
+		if err := s.clients.Check(c); err != nil {
+			return ClientSecret{}, err
+		}
 		if err := s.revokeClient(ctx, actor, id); err != nil {
 			return ClientSecret{}, err
 		}
@@ -228,6 +232,9 @@ func (s *Service) SetClientDisabled(ctx context.Context, actor, id string, disab
 	c.Disabled = disabled
 	c.UpdatedAt = s.now().UTC()
 	if disabled {
+		if err := s.clients.Check(c); err != nil {
+			return Client{}, err
+		}
 		if err := s.revokeClient(ctx, actor, id); err != nil {
 			return Client{}, err
 		}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lineage-oss/lineage/store"
 )
@@ -24,10 +25,16 @@ const SecretBytes = 32
 type Registry struct {
 	static map[string]store.Client
 	stored store.Clients
+	// maxLifetime bounds the lifetimes of clients written at run time (0:
+	// no bound).
+	maxLifetime time.Duration
 }
 
-// NewRegistry returns a Registry over the configured clients and the store.
-func NewRegistry(configured []store.Client, stored store.Clients) (*Registry, error) {
+// NewRegistry returns a Registry over the configured clients and the
+// store. Clients created or replaced at run time may not set a lifetime
+// longer than maxLifetime (0: any): the revocation set keeps its entries
+// only that long, so no token may outlive it.
+func NewRegistry(configured []store.Client, stored store.Clients, maxLifetime time.Duration) (*Registry, error) {
 	static := make(map[string]store.Client, len(configured))
 	for _, c := range configured {
 		if _, dup := static[c.ID]; dup {
@@ -35,7 +42,7 @@ func NewRegistry(configured []store.Client, stored store.Clients) (*Registry, er
 		}
 		static[c.ID] = c
 	}
-	return &Registry{static: static, stored: stored}, nil
+	return &Registry{static: static, stored: stored, maxLifetime: maxLifetime}, nil
 }
 
 // GetClient returns the client with id (disabled ones included), or an
@@ -49,6 +56,19 @@ func (r *Registry) GetClient(ctx context.Context, id string) (store.Client, erro
 		return store.Client{}, fmt.Errorf("clients: %w", err)
 	}
 	return c, nil
+}
+
+// Check reports whether Create or Update would accept c, without
+// writing anything.
+func (r *Registry) Check(c store.Client) error { return r.validate(c) }
+
+// validate checks c (Validate) and its lifetimes against maxLifetime.
+func (r *Registry) validate(c store.Client) error {
+	err := Validate(c)
+	if r.maxLifetime > 0 && max(c.AccessTTL, c.IDTTL, c.RefreshIdleTTL, c.RefreshMaxTTL) > r.maxLifetime {
+		err = errors.Join(err, fmt.Errorf("%w: lifetimes may not exceed %v, the longest the issuer is configured for (tokens.refresh_max_ttl and the other tokens.* lifetimes)", ErrInvalid, r.maxLifetime))
+	}
+	return err
 }
 
 // Configured reports whether id comes from the configuration file, which
@@ -77,7 +97,7 @@ func (r *Registry) List(ctx context.Context) ([]store.Client, error) {
 // Create validates and stores a new client. An id taken by a configured
 // client is a conflict.
 func (r *Registry) Create(ctx context.Context, c store.Client) error {
-	if err := Validate(c); err != nil {
+	if err := r.validate(c); err != nil {
 		return err
 	}
 	if r.Configured(c.ID) {
@@ -94,7 +114,7 @@ func (r *Registry) Update(ctx context.Context, c store.Client) error {
 	if r.Configured(c.ID) {
 		return ErrReadOnly
 	}
-	if err := Validate(c); err != nil {
+	if err := r.validate(c); err != nil {
 		return err
 	}
 	if err := r.stored.UpdateClient(ctx, c); err != nil {

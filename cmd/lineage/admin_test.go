@@ -27,6 +27,8 @@ var adminRoutes = []struct{ method, path string }{
 	{"DELETE", "/admin/v1/users/bob"},
 	{"GET", "/admin/v1/keys"},
 	{"GET", "/admin/v1/audit"},
+	{"GET", "/admin/v1/revocations"},
+	{"POST", "/admin/v1/revocations"},
 }
 
 func adminDo(t testing.TB, h http.Handler, method, path, body, token string) *httptest.ResponseRecorder {
@@ -106,6 +108,9 @@ func FuzzAdminAPI(f *testing.F) {
 		`{"id":"api-client","token_endpoint_auth_method":"none","redirect_uris":["https://app.example.com/cb"]}`,
 		`{"id":"x","token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[{"kty":"EC"}]}}`,
 		`{"id":"y","access_ttl":"-5m"}`,
+		`{"id":"y","grant_types":["client_credentials"],"access_ttl":"100000h"}`,
+		`{"kind":"before","scope":"client","id":"api-client"}`,
+		`{"kind":"jti","id":"x","before":"2020-01-01T00:00:00Z"}`,
 		`{"id":"z","grant_types":["magic"]}`,
 		`{"username":"bob","password":"a-long-enough-password"}`,
 		`{"password":"short"}`,

@@ -89,7 +89,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 	if err != nil {
 		return err
 	}
-	registry, err := clients.NewRegistry(configured, a.store)
+	registry, err := clients.NewRegistry(configured, a.store, revocationHorizon(cfg))
 	if err != nil {
 		return err
 	}

@@ -419,3 +419,15 @@ func TestRevocationStream(t *testing.T) {
 		}
 	}
 }
+
+// TestClientLifetimesBoundedByTheRevocationHorizon: a client written at run
+// time may not outlive what the revocation set keeps (an entry expiring
+// before the token it revokes would bring the token back).
+func TestClientLifetimesBoundedByTheRevocationHorizon(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	out := adminJSON(t, iss, "POST", "/admin/v1/clients", `{"id":"eternal","grant_types":["client_credentials"],"access_ttl":"100000h"}`, 400)
+	if !strings.Contains(fmt.Sprint(out["error_description"]), "may not exceed") {
+		t.Fatalf("answer %v", out)
+	}
+	adminJSON(t, iss, "POST", "/admin/v1/clients", `{"id":"fine","grant_types":["client_credentials"],"access_ttl":"2h"}`, 201)
+}

@@ -85,7 +85,7 @@ func newTestEnv(t *testing.T, iss issuer, concurrency int) (env *Env, cleanUp fu
 	opts := Options{URL: iss.url, AdminURL: iss.adminURL, AdminToken: testAdminToken, Concurrency: concurrency}.withDefaults()
 	transport := newTransport(concurrency)
 	env = &Env{
-		Options: opts, Public: newPublic(opts.URL, transport),
+		Options: opts, Public: newPublic(opts.URL, transport, opts.Concurrency),
 		Admin: newAdmin(opts.AdminURL, opts.AdminToken, randomToken(4)),
 		Rand:  rand.New(rand.NewPCG(1, 2)), Progress: testWriter{t},
 	}

@@ -53,7 +53,7 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (rep Report, err
 	defer transport.CloseIdleConnections()
 	env := &Env{
 		Options:  opts,
-		Public:   newPublic(opts.URL, transport),
+		Public:   newPublic(opts.URL, transport, opts.Concurrency),
 		Admin:    newAdmin(opts.AdminURL, opts.AdminToken, runID),
 		Rand:     rand.New(rand.NewChaCha8(seed)),
 		Progress: progress,

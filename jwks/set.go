@@ -2,7 +2,6 @@ package jwks
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
@@ -52,11 +50,6 @@ type Options struct {
 	// Now and Rand are the clock and the randomness for new keys.
 	Now  func() time.Time
 	Rand io.Reader
-	// VerifiedCache is how many verified tokens Verify remembers (by the
-	// SHA-256 of the token), so that a token seen again costs a hash, not
-	// a signature check; 0 remembers none. A remembered token is answered
-	// only while its key is still published.
-	VerifiedCache int
 }
 
 // Set is the issuer's signing key set: it signs with the current key,
@@ -69,8 +62,6 @@ type Set struct {
 	locks  store.Locks
 	sealer *secrets.Sealer
 	snap   atomic.Pointer[snapshot]
-	// verified remembers verified tokens (nil: off).
-	verified *lru.Cache[[sha256.Size]byte, Verified]
 }
 
 // New returns a Set over the stored keys; call Tick before signing.
@@ -88,13 +79,6 @@ func New(keys store.SigningKeys, locks store.Locks, sealer *secrets.Sealer, opts
 		return nil, errors.New("jwks: Now, Rand and Owner are required")
 	}
 	s := &Set{opts: opts, keys: keys, locks: locks, sealer: sealer}
-	if opts.VerifiedCache > 0 {
-		cache, err := lru.New[[sha256.Size]byte, Verified](opts.VerifiedCache)
-		if err != nil {
-			return nil, fmt.Errorf("jwks: verified-token cache: %w", err)
-		}
-		s.verified = cache
-	}
 	s.snap.Store(&snapshot{})
 	return s, nil
 }
@@ -166,11 +150,9 @@ func (s *Set) Sign(typ string, payload []byte) (string, error) {
 
 // Verified is a JWS whose signature checked out against a published key.
 type Verified struct {
-	KID  string
-	Alg  string
-	Type string
-	// Payload is the verified payload; it may be shared with other
-	// callers (the verified-token cache): read it, never modify it.
+	KID     string
+	Alg     string
+	Type    string
 	Payload []byte
 	// PublicKey is the raw public key that verified the signature.
 	PublicKey any
@@ -182,13 +164,6 @@ type Verified struct {
 // empty the header must name it (RFC 8725 §3.11; "application/" prefix
 // allowed). Claims are the caller's to check.
 func (s *Set) Verify(token, typ string) (Verified, error) {
-	var sum [sha256.Size]byte
-	if s.verified != nil {
-		sum = sha256.Sum256([]byte(token))
-		if v, ok := s.verified.Get(sum); ok && typeMatches(v.Type, typ) && s.snap.Load().lookup(v.KID) != nil {
-			return v, nil
-		}
-	}
 	jws, err := jose.ParseSignedCompact(token, supportedAlgorithms)
 	if err != nil {
 		return Verified{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
@@ -212,12 +187,12 @@ func (s *Set) Verify(token, typ string) (Verified, error) {
 	if err != nil {
 		return Verified{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	v := Verified{KID: k.KID, Alg: k.Alg, Type: gotTyp, Payload: payload, PublicKey: k.public.Key}
-	if s.verified != nil {
-		s.verified.Add(sum, v)
-	}
-	return v, nil
+	return Verified{KID: k.KID, Alg: k.Alg, Type: gotTyp, Payload: payload, PublicKey: k.public.Key}, nil
 }
+
+// Published reports whether the key kid is in the key set (next, current
+// or retired): a token it signed still verifies.
+func (s *Set) Published(kid string) bool { return s.snap.Load().lookup(kid) != nil }
 
 // typeMatches reports whether a token's typ header is want (RFC 8725
 // §3.11), ignoring case and an "application/" prefix; want "" accepts any.

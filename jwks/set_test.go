@@ -50,7 +50,7 @@ func newSet(t testing.TB, st store.Store, clk *clock, alg, root, owner string) *
 		t.Fatal(err)
 	}
 	s, err := New(st, st, sealer, Options{Alg: alg, RotateEvery: rotateEvery, PublishAhead: publishAhead,
-		Overlap: overlap, Owner: owner, Now: clk.now, Rand: rand.Reader, VerifiedCache: 16})
+		Overlap: overlap, Owner: owner, Now: clk.now, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,36 +265,6 @@ func TestAlgorithms(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestVerifiedCache: a token verified before is answered from the cache
-// only for the same typ and only while its key is published.
-func TestVerifiedCache(t *testing.T) {
-	clk := &clock{t: time.Now()}
-	st := memory.New(memory.Options{Now: clk.now})
-	s := newSet(t, st, clk, ES256, root, "a")
-	ctx := context.Background()
-	if err := s.Tick(ctx); err != nil {
-		t.Fatal(err)
-	}
-	tok := sign(t, s)
-	first, err := s.Verify(tok, "at+jwt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := s.Verify(tok, "at+jwt")
-	if err != nil || again.KID != first.KID || string(again.Payload) != string(first.Payload) {
-		t.Fatalf("second Verify = %+v, %v", again, err)
-	}
-	if _, err := s.Verify(tok, "JWT"); !errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("a cached token with another typ: %v", err)
-	}
-	if err := s.Delete(ctx, first.KID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Verify(tok, "at+jwt"); !errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("a cached token of a deleted key: %v", err)
 	}
 }
 

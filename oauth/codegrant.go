@@ -184,13 +184,8 @@ func (g *refreshTokenGrant) HandleTokenEndpointRequest(ctx context.Context, req 
 	if !rec.RotatedAt.IsZero() {
 		return g.p.reused(ctx, client, rec)
 	}
-	revoked, err := g.p.refreshRevoked(ctx, rec)
-	switch {
-	case err != nil:
-		return err
-	case revoked:
-		return fosite.ErrInvalidGrant.WithHint("The refresh token was revoked.")
-	}
+	// The revocation set is read with the rotation, in the same round
+	// trip (nextRefreshToken): nothing is handed out before it is.
 	scopes := rec.Scopes
 	if requested := req.GetRequestedScopes(); len(requested) > 0 {
 		// RFC 6749 §6: a narrower scope may be asked for, never a wider one.
@@ -342,7 +337,16 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 	if g.rotate == nil {
 		err = p.refresh.CreateRefreshToken(ctx, next)
 	} else {
-		_, err = p.refresh.RotateRefreshToken(ctx, g.originJTI, g.rotate.Hash, now, next)
+		var st store.RevocationStatus
+		_, st, err = p.refresh.RotateRefreshTokenChecked(ctx, g.originJTI, g.rotate.Hash, now, next, store.RevocationQuery{
+			OriginJTI: g.rotate.OriginJTI, Subject: g.rotate.Subject, Client: g.rotate.ClientID,
+		})
+		if err == nil && p.revocations.Covers(st, revocation.Token{IssuedAt: g.rotate.IssuedAt}) {
+			// The presented token is revoked: the next one, stored, is
+			// never handed out (and is covered by the same lineage or
+			// rule only if issued before T; nobody holds it either way).
+			return "", fosite.ErrInvalidGrant.WithHint("The refresh token was revoked.")
+		}
 	}
 	switch {
 	case errors.Is(err, store.ErrConflict):

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -147,21 +148,47 @@ func postForm(r *http.Request, what string) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// verifiedToken is a remembered access token: the key that signed it and
+// its claims.
+type verifiedToken struct {
+	kid    string
+	claims AccessTokenClaims
+}
+
 // verifyAccessToken checks an access token's signature (pinned algorithm,
-// published kid), typ, issuer and times. It reads no store.
+// published kid), typ, issuer and times. It reads no store. A token
+// verified before is taken from the cache while its key is published; its
+// times are checked every time.
 func (p *Provider) verifyAccessToken(token string) (AccessTokenClaims, bool) {
-	v, err := p.keys.Verify(token, AccessTokenType)
-	if err != nil {
-		return AccessTokenClaims{}, false
-	}
+	var sum [sha256.Size]byte
 	var c AccessTokenClaims
-	if err := json.Unmarshal(v.Payload, &c); err != nil {
-		return AccessTokenClaims{}, false
+	cached := false
+	if p.verified != nil {
+		sum = sha256.Sum256([]byte(token))
+		var v verifiedToken
+		if v, cached = p.verified.Get(sum); cached && p.keys.Published(v.kid) {
+			c = v.claims
+		} else {
+			cached = false
+		}
+	}
+	if !cached {
+		v, err := p.keys.Verify(token, AccessTokenType)
+		if err != nil {
+			return AccessTokenClaims{}, false
+		}
+		if err := json.Unmarshal(v.Payload, &c); err != nil {
+			return AccessTokenClaims{}, false
+		}
+		if c.Issuer != p.opts.Issuer || c.JTI == "" || c.OriginJTI == "" || c.ClientID == "" {
+			return AccessTokenClaims{}, false
+		}
+		if p.verified != nil {
+			p.verified.Add(sum, verifiedToken{kid: v.KID, claims: c})
+		}
 	}
 	now := p.opts.Now()
-	if c.Issuer != p.opts.Issuer || c.JTI == "" || c.OriginJTI == "" || c.ClientID == "" ||
-		!now.Before(time.Unix(c.ExpiresAt, 0)) ||
-		now.Add(p.opts.Leeway).Before(time.Unix(c.NotBefore, 0)) {
+	if !now.Before(time.Unix(c.ExpiresAt, 0)) || now.Add(p.opts.Leeway).Before(time.Unix(c.NotBefore, 0)) {
 		return AccessTokenClaims{}, false
 	}
 	return c, true

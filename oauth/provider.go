@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ory/fosite"
 
 	"github.com/lineage-oss/lineage/jwks"
@@ -39,6 +41,13 @@ type Options struct {
 	RefreshReuseGrace time.Duration
 	Now               func() time.Time
 	Rand              io.Reader
+	// VerifiedTokens is how many verified access tokens the Provider
+	// remembers (by the SHA-256 of the token, with their claims), so that
+	// introspecting or presenting a token again costs a hash instead of a
+	// signature check and a JSON decode; 0 remembers none. A remembered
+	// token counts only while its key is published; its times and the
+	// revocation set are checked on every use.
+	VerifiedTokens int
 	// Logger receives security events (reuse of a refresh token or an
 	// authorization code); never a token.
 	Logger *slog.Logger
@@ -73,6 +82,7 @@ type Provider struct {
 	refresh         store.RefreshTokens
 	keys            *jwks.Set
 	revocations     *revocation.Set
+	verified        *lru.Cache[[sha256.Size]byte, verifiedToken]
 	tokens          *AccessTokens
 	defaultAudience string
 	opts            Options
@@ -106,6 +116,13 @@ func New(opts Options, d Deps) (*Provider, error) {
 	p := &Provider{
 		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
 		revocations: d.Revocations, tokens: tokens, defaultAudience: audience, opts: opts,
+	}
+	if opts.VerifiedTokens > 0 {
+		cache, err := lru.New[[sha256.Size]byte, verifiedToken](opts.VerifiedTokens)
+		if err != nil {
+			return nil, fmt.Errorf("oauth: verified-token cache: %w", err)
+		}
+		p.verified = cache
 	}
 	cfg := &fosite.Config{
 		AccessTokenIssuer:            opts.Issuer,

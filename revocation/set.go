@@ -84,12 +84,16 @@ func (s *Set) Check(ctx context.Context, t Token, clientIDs []string) (Check, er
 	if err != nil {
 		return Check{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	return Check{Revoked: s.Covers(st, t), Clients: st.Clients}, nil
+}
+
+// Covers reports whether what the store holds for a token (st, read for
+// t's ids) revokes t: its jti or origin_jti entry, or a before-T rule with
+// iat <= T.
+func (s *Set) Covers(st store.RevocationStatus, t Token) bool {
 	iat := t.IssuedAt.Unix()
-	return Check{
-		Revoked: st.JTI || st.OriginJTI ||
-			covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, iat),
-		Clients: st.Clients,
-	}, nil
+	return st.JTI || st.OriginJTI ||
+		covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, iat)
 }
 
 // covers reports whether a before-T rule (0: none) covers a token issued

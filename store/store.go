@@ -315,6 +315,11 @@ type RefreshTokens interface {
 	// rotations), the old record with an error wrapping ErrConflict and
 	// nothing written.
 	RotateRefreshToken(ctx context.Context, originJTI, oldHash string, at time.Time, next RefreshToken) (RefreshToken, error)
+	// RotateRefreshTokenChecked is RotateRefreshToken with the revocation
+	// set's RevocationStatus(q) read in the same round trip. The rotation
+	// does not depend on the status: a caller that finds the old token
+	// revoked refuses to hand out the next one.
+	RotateRefreshTokenChecked(ctx context.Context, originJTI, oldHash string, at time.Time, next RefreshToken, q RevocationQuery) (RefreshToken, RevocationStatus, error)
 }
 
 // LoginSession is a browser's signed-in session at the hosted login page.

@@ -99,14 +99,13 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		return fmt.Errorf("instance id: %w", err)
 	}
 	a.keys, err = jwks.New(a.store, a.store, sealer, jwks.Options{
-		Alg:           cfg.Tokens.SigningAlg,
-		RotateEvery:   cfg.Keys.RotateEvery.D(),
-		PublishAhead:  2 * cfg.Keys.JWKSMaxAge.D(),
-		Overlap:       longestTokenLifetime(cfg) + cfg.Tokens.Leeway.D(),
-		Owner:         hex.EncodeToString(owner),
-		Now:           d.now,
-		Rand:          d.rand,
-		VerifiedCache: verifiedTokens,
+		Alg:          cfg.Tokens.SigningAlg,
+		RotateEvery:  cfg.Keys.RotateEvery.D(),
+		PublishAhead: 2 * cfg.Keys.JWKSMaxAge.D(),
+		Overlap:      longestTokenLifetime(cfg) + cfg.Tokens.Leeway.D(),
+		Owner:        hex.EncodeToString(owner),
+		Now:          d.now,
+		Rand:         d.rand,
 	})
 	if err != nil {
 		return err
@@ -142,6 +141,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		DefaultAudience:   cfg.Tokens.DefaultAudience,
 		Leeway:            cfg.Tokens.Leeway.D(),
 		RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
+		VerifiedTokens:    verifiedTokens,
 		Now:               d.now,
 		Rand:              d.rand,
 		Logger:            d.logger,

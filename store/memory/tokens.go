@@ -163,6 +163,16 @@ func (s *Store) RotateRefreshToken(ctx context.Context, originJTI, oldHash strin
 	return record.CloneRefreshToken(old), nil
 }
 
+// RotateRefreshTokenChecked is RotateRefreshToken, then RevocationStatus.
+func (s *Store) RotateRefreshTokenChecked(ctx context.Context, originJTI, oldHash string, at time.Time, next store.RefreshToken, q store.RevocationQuery) (store.RefreshToken, store.RevocationStatus, error) {
+	old, err := s.RotateRefreshToken(ctx, originJTI, oldHash, at, next)
+	if err != nil {
+		return old, store.RevocationStatus{}, err
+	}
+	st, err := s.RevocationStatus(ctx, q)
+	return old, st, err
+}
+
 // CreateLoginSession stores ls until ls.ExpiresAt on the Store's clock, or
 // returns store.ErrConflict when a live session with ls.ID exists. An
 // ExpiresAt that is not after the clock is refused with store.ErrInvalid.

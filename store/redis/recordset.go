@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/lineage-oss/lineage/store"
@@ -25,6 +26,28 @@ type recordSet[T any] struct {
 	id        func(T) string
 	normalize func(T) (T, error)
 	compare   func(a, b T) int
+	// decoded, when set, remembers decoded records by their JSON, so that
+	// a record read again (a client on every request) is not decoded
+	// again; clone copies one out of it.
+	decoded *lru.Cache[string, T]
+	clone   func(T) T
+}
+
+// decode decodes a record, from decoded when the same JSON was decoded
+// before.
+func (rs recordSet[T]) decode(op string, b []byte) (T, error) {
+	if rs.decoded == nil {
+		return decode[T](op, b)
+	}
+	if v, ok := rs.decoded.Get(string(b)); ok {
+		return rs.clone(v), nil
+	}
+	v, err := decode[T](op, b)
+	if err != nil {
+		return v, err
+	}
+	rs.decoded.Add(string(b), rs.clone(v))
+	return v, nil
 }
 
 // key is the key of the record with id.
@@ -41,7 +64,7 @@ func (rs recordSet[T]) get(ctx context.Context, id string) (T, error) {
 	if err != nil {
 		return zero, unavailable(op, err)
 	}
-	return decode[T](op, b)
+	return rs.decode(op, b)
 }
 
 // list returns every record, in rs.compare order: the ids in the idsKey

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/lineage-oss/lineage/store"
@@ -47,6 +48,19 @@ end
 return 0
 `)
 
+// decodedClients is how many decoded client records a Store remembers by
+// their JSON (a record changes when its JSON does, so nothing goes stale).
+const decodedClients = 1024
+
+// mustLRU returns an LRU cache of n entries (n > 0 never fails).
+func mustLRU[T any](n int) *lru.Cache[string, T] {
+	c, err := lru.New[string, T](n)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 // Store is the Redis store.Store. It is safe for concurrent use.
 type Store struct {
 	rdb      goredis.UniversalClient
@@ -75,6 +89,8 @@ func New(rdb goredis.UniversalClient) *Store {
 			id:        func(c store.Client) string { return c.ID },
 			normalize: record.NormalizeClient,
 			compare:   record.CompareClients,
+			decoded:   mustLRU[store.Client](decodedClients),
+			clone:     record.CloneClient,
 		},
 		users: recordSet[store.User]{
 			rdb:       rdb,

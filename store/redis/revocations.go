@@ -195,66 +195,77 @@ func (s *Store) writeAcknowledged(ctx context.Context, key string, replicas int,
 // once), never one MGET or script.
 func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (store.RevocationStatus, error) {
 	const op = "revocation status"
-	var jti, origin *goredis.IntCmd
-	var subject, client, principal *goredis.StringCmd
-	var clients []*goredis.StringCmd
 	if q.JTI == "" && q.OriginJTI == "" && q.Subject == "" && q.Client == "" && q.Principal == "" && len(q.ClientRecords) == 0 {
 		return store.RevocationStatus{}, nil // nothing to read
 	}
+	var read func() (store.RevocationStatus, error)
 	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		if q.JTI != "" {
-			jti = p.Exists(ctx, revokedJTIKey(q.JTI))
-		}
-		if q.OriginJTI != "" {
-			origin = p.Exists(ctx, revokedOriginKey(q.OriginJTI))
-		}
-		if q.Subject != "" {
-			subject = p.Get(ctx, revokedBeforeKey(store.ScopeSubject, q.Subject))
-		}
-		if q.Client != "" {
-			client = p.Get(ctx, revokedBeforeKey(store.ScopeClient, q.Client))
-		}
-		if q.Principal != "" {
-			principal = p.Get(ctx, revokedBeforeKey(store.ScopePrincipal, q.Principal))
-		}
-		for _, id := range q.ClientRecords {
-			clients = append(clients, p.Get(ctx, s.clients.key(id)))
-		}
+		read = s.queueRevocationStatus(ctx, p, q)
 		return nil
 	})
 	// A before rule that is not there is goredis.Nil; every command is
-	// checked below.
+	// checked by read.
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		return store.RevocationStatus{}, unavailable(op, err)
 	}
-	var st store.RevocationStatus
-	var errs [5]error
-	st.JTI, errs[0] = readRevoked(jti)
-	st.OriginJTI, errs[1] = readRevoked(origin)
-	st.SubjectBefore, errs[2] = readBefore(subject)
-	st.ClientBefore, errs[3] = readBefore(client)
-	st.PrincipalBefore, errs[4] = readBefore(principal)
-	if err := cmp.Or(errs[:]...); err != nil {
-		return store.RevocationStatus{}, unavailable(op, err)
+	return read()
+}
+
+// queueRevocationStatus adds the reads of q to the pipeline p and returns
+// the function that reads their replies once p has run.
+func (s *Store) queueRevocationStatus(ctx context.Context, p goredis.Pipeliner, q store.RevocationQuery) func() (store.RevocationStatus, error) {
+	const op = "revocation status"
+	var jti, origin *goredis.IntCmd
+	var subject, client, principal *goredis.StringCmd
+	var clients []*goredis.StringCmd
+	if q.JTI != "" {
+		jti = p.Exists(ctx, revokedJTIKey(q.JTI))
 	}
-	for i, cmd := range clients {
-		b, err := cmd.Bytes()
-		if errors.Is(err, goredis.Nil) {
-			continue
-		}
-		if err != nil {
+	if q.OriginJTI != "" {
+		origin = p.Exists(ctx, revokedOriginKey(q.OriginJTI))
+	}
+	if q.Subject != "" {
+		subject = p.Get(ctx, revokedBeforeKey(store.ScopeSubject, q.Subject))
+	}
+	if q.Client != "" {
+		client = p.Get(ctx, revokedBeforeKey(store.ScopeClient, q.Client))
+	}
+	if q.Principal != "" {
+		principal = p.Get(ctx, revokedBeforeKey(store.ScopePrincipal, q.Principal))
+	}
+	for _, id := range q.ClientRecords {
+		clients = append(clients, p.Get(ctx, s.clients.key(id)))
+	}
+	return func() (store.RevocationStatus, error) {
+		var st store.RevocationStatus
+		var errs [5]error
+		st.JTI, errs[0] = readRevoked(jti)
+		st.OriginJTI, errs[1] = readRevoked(origin)
+		st.SubjectBefore, errs[2] = readBefore(subject)
+		st.ClientBefore, errs[3] = readBefore(client)
+		st.PrincipalBefore, errs[4] = readBefore(principal)
+		if err := cmp.Or(errs[:]...); err != nil {
 			return store.RevocationStatus{}, unavailable(op, err)
 		}
-		c, err := decode[store.Client](op, b)
-		if err != nil {
-			return store.RevocationStatus{}, err
+		for i, cmd := range clients {
+			b, err := cmd.Bytes()
+			if errors.Is(err, goredis.Nil) {
+				continue
+			}
+			if err != nil {
+				return store.RevocationStatus{}, unavailable(op, err)
+			}
+			c, err := s.clients.decode(op, b)
+			if err != nil {
+				return store.RevocationStatus{}, err
+			}
+			if st.Clients == nil {
+				st.Clients = map[string]store.Client{}
+			}
+			st.Clients[q.ClientRecords[i]] = c
 		}
-		if st.Clients == nil {
-			st.Clients = map[string]store.Client{}
-		}
-		st.Clients[q.ClientRecords[i]] = c
+		return st, nil
 	}
-	return st, nil
 }
 
 // readRevoked reads the reply of EXISTS of a jti or origin_jti entry;

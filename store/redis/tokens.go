@@ -224,21 +224,71 @@ func (s *Store) GetRefreshToken(ctx context.Context, originJTI, hash string) (st
 // after the Redis server's clock.
 func (s *Store) RotateRefreshToken(ctx context.Context, originJTI, oldHash string, at time.Time, next store.RefreshToken) (store.RefreshToken, error) {
 	const op = "rotate refresh token"
+	keys, args, at, err := rotationArgs(op, originJTI, oldHash, at, next)
+	if err != nil {
+		return store.RefreshToken{}, err
+	}
+	res, err := rotateRefreshToken.Run(ctx, s.rdb, keys, args...).Result()
+	return rotationResult(op, at, res, err)
+}
+
+// RotateRefreshTokenChecked is RotateRefreshToken and RevocationStatus(q)
+// in one pipeline, so one round trip (one to each node on a Cluster, at
+// once). When Redis does not have the rotation script cached yet, the two
+// run one after the other instead.
+func (s *Store) RotateRefreshTokenChecked(ctx context.Context, originJTI, oldHash string, at time.Time, next store.RefreshToken, q store.RevocationQuery) (store.RefreshToken, store.RevocationStatus, error) {
+	const op = "rotate refresh token"
+	keys, args, at, err := rotationArgs(op, originJTI, oldHash, at, next)
+	if err != nil {
+		return store.RefreshToken{}, store.RevocationStatus{}, err
+	}
+	var rotate *goredis.Cmd
+	var read func() (store.RevocationStatus, error)
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		rotate = rotateRefreshToken.EvalSha(ctx, p, keys, args...)
+		read = s.queueRevocationStatus(ctx, p, q)
+		return nil
+	})
+	if goredis.HasErrorPrefix(rotate.Err(), "NOSCRIPT") {
+		old, err := s.RotateRefreshToken(ctx, originJTI, oldHash, at, next)
+		if err != nil {
+			return old, store.RevocationStatus{}, err
+		}
+		st, err := s.RevocationStatus(ctx, q)
+		return old, st, err
+	}
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return store.RefreshToken{}, store.RevocationStatus{}, unavailable(op, err)
+	}
+	old, err := rotationResult(op, at, rotate.Val(), rotate.Err())
+	if err != nil {
+		return old, store.RevocationStatus{}, err
+	}
+	st, err := read()
+	return old, st, err
+}
+
+// rotationArgs checks a rotation and returns the script's keys and
+// arguments, and the rotation time as stored.
+func rotationArgs(op, originJTI, oldHash string, at time.Time, next store.RefreshToken) ([]string, []any, time.Time, error) {
 	next, at, err := record.CheckRotation(originJTI, oldHash, at, next)
 	if err != nil {
-		return store.RefreshToken{}, fmt.Errorf("store: %s: %w", op, err)
+		return nil, nil, at, fmt.Errorf("store: %s: %w", op, err)
 	}
 	atText, err := at.MarshalText()
 	if err != nil {
-		return store.RefreshToken{}, fmt.Errorf("store: %s: encode: %w", op, err)
+		return nil, nil, at, fmt.Errorf("store: %s: encode: %w", op, err)
 	}
 	b, err := json.Marshal(next)
 	if err != nil {
-		return store.RefreshToken{}, fmt.Errorf("store: %s: encode: %w", op, err)
+		return nil, nil, at, fmt.Errorf("store: %s: encode: %w", op, err)
 	}
 	keys := []string{refreshTokenKey(originJTI, oldHash), refreshTokenKey(originJTI, next.Hash)}
-	args := append([]any{atText, b}, expiryArgs(next.ExpiresAt)...)
-	res, err := rotateRefreshToken.Run(ctx, s.rdb, keys, args...).Result()
+	return keys, append([]any{atText, b}, expiryArgs(next.ExpiresAt)...), at, nil
+}
+
+// rotationResult reads the rotation script's reply.
+func rotationResult(op string, at time.Time, res any, err error) (store.RefreshToken, error) {
 	if errors.Is(err, goredis.Nil) {
 		return store.RefreshToken{}, fmt.Errorf("store: %s: %w", op, store.ErrNotFound)
 	}

@@ -23,6 +23,7 @@ func refreshTokenTests() []test {
 		{"Expires", testRefreshExpires},
 		{"OddFamilies", testRefreshOddFamilies},
 		{"NoAliasing", testRefreshNoAliasing},
+		{"RotateChecked", testRefreshRotateChecked},
 	}
 }
 
@@ -454,4 +455,39 @@ func testRefreshNoAliasing(t *testing.T, s store.Store) {
 		getRefresh(t, s, "family", want.Hash, "GetRefreshToken"))
 	sameRecord(t, "next token after the caller changed what it passed to RotateRefreshToken", wantNext,
 		getRefresh(t, s, "family", wantNext.Hash, "GetRefreshToken"))
+}
+
+// testRefreshRotateChecked: RotateRefreshTokenChecked rotates as
+// RotateRefreshToken does and reads the revocation set in the same call;
+// the rotation does not depend on what it reads.
+func testRefreshRotateChecked(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	first := fullRefreshToken("Y2hlY2tlZA", "rt-c1", time.Now().Add(longLife))
+	noErr(t, s.CreateRefreshToken(ctx, first), "CreateRefreshToken")
+	q := store.RevocationQuery{OriginJTI: first.OriginJTI, Subject: first.Subject, Client: first.ClientID}
+	at := time.Now()
+	second := fullRefreshToken(first.OriginJTI, "rt-c2", time.Now().Add(longLife))
+	// Twice: the first call may find Redis without the script cached.
+	for i, next := range []store.RefreshToken{second, fullRefreshToken(first.OriginJTI, "rt-c3", time.Now().Add(longLife))} {
+		old := first
+		if i == 1 {
+			old = second
+			_, err := s.PutRevocation(ctx, store.Revocation{Kind: store.RevokeOrigin, ID: first.OriginJTI, Until: time.Now().Add(time.Hour).Unix()}, time.Now().Add(-time.Hour), 0)
+			noErr(t, err, "PutRevocation")
+		}
+		got, st, err := s.RotateRefreshTokenChecked(ctx, old.OriginJTI, old.Hash, at, next, q)
+		noErr(t, err, "RotateRefreshTokenChecked")
+		sameRecord(t, "the old token", rotated(old, at), got)
+		if st.OriginJTI != (i == 1) || st.SubjectBefore != 0 {
+			t.Fatalf("rotation %d: status %+v", i, st)
+		}
+		sameRecord(t, "the next token", next, getRefresh(t, s, next.OriginJTI, next.Hash, "GetRefreshToken"))
+	}
+	// Reuse is reported as by RotateRefreshToken, nothing written.
+	third := fullRefreshToken(first.OriginJTI, "rt-c4", time.Now().Add(longLife))
+	_, _, err := s.RotateRefreshTokenChecked(ctx, first.OriginJTI, first.Hash, at, third, q)
+	wantErr(t, err, store.ErrConflict, "reuse")
+	wantNoRefresh(t, s, third.OriginJTI, third.Hash, "the next token of a reuse")
+	_, _, err = s.RotateRefreshTokenChecked(ctx, first.OriginJTI, tokenHash("unknown"), at, third, q)
+	wantErr(t, err, store.ErrNotFound, "unknown token")
 }

@@ -431,3 +431,84 @@ func TestClientLifetimesBoundedByTheRevocationHorizon(t *testing.T) {
 	}
 	adminJSON(t, iss, "POST", "/admin/v1/clients", `{"id":"fine","grant_types":["client_credentials"],"access_ttl":"2h"}`, 201)
 }
+
+// TestRevokeCommand: `lineage revoke` writes each kind through the admin
+// API, prints what it did, refuses bad input with the usage and rejected
+// exit codes, and lists the live entries.
+func TestRevokeCommand(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	env := cliEnv(iss)
+	zoe := authorizeAndRefresh(t, iss, 0)
+	svc := clientCredentialsToken(t, iss, "svc")
+	claims, _ := verifyAccessToken(t, iss.url, svc)
+
+	r := lineageCLI(t, env, "", "revoke", "jti", claims.ID)
+	r.check(t, 0)
+	if !strings.Contains(r.stdout, "revoked token") {
+		t.Fatalf("stdout: %s", r.stdout)
+	}
+	wantActive(t, iss, "rs", svcSecret, svc, false)
+
+	lineageCLI(t, env, "", "revoke", "family", claims.OriginJTI).check(t, 0)
+	lineageCLI(t, env, "", "revoke", "subject", "--before", time.Now().UTC().Format(time.RFC3339), "--", "zoe").check(t, 0)
+	wantLineageActive(t, iss, zoe, false)
+	lineageCLI(t, env, "", "revoke", "client", "short-lived").check(t, 0)
+	lineageCLI(t, env, "", "revoke", "principal", "arn:aws:iam::111122223333:user/deployer").check(t, 0)
+
+	lineageCLI(t, env, "", "revoke", "subject", "--before", time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "zoe").check(t, 6)
+	lineageCLI(t, env, "", "revoke", "subject").check(t, 2)
+	lineageCLI(t, env, "", "revoke", "galaxy", "x").check(t, 2)
+
+	var list struct {
+		Revocations []map[string]any `json:"revocations"`
+	}
+	lineageCLI(t, env, "", "revoke", "list", "--json").decode(t, &list)
+	if len(list.Revocations) != 5 {
+		t.Fatalf("%d live entries, want 5: %v", len(list.Revocations), list.Revocations)
+	}
+	table := lineageCLI(t, env, "", "revoke", "list")
+	table.check(t, 0)
+	if !strings.Contains(table.stdout, "KIND") || !strings.Contains(table.stdout, "short-lived") {
+		t.Fatalf("table:\n%s", table.stdout)
+	}
+}
+
+// TestRevocationPermissions: a client with token_revocation off gets
+// invalid_request at /revoke; another client cannot introspect a refresh
+// token, even with the introspect flag; a client may hold only so many
+// event streams.
+func TestRevocationPermissions(t *testing.T) {
+	iss := startIssuer(t, "{}")
+	created := adminJSON(t, iss, "POST", "/admin/v1/clients", `{"id":"no-revoke","grant_types":["client_credentials"],"token_revocation":false}`, 201)
+	secret, _ := created["secret"].(string)
+	r := postToken(t, iss.url, cc(), "no-revoke", secret)
+	if r.status != 200 {
+		t.Fatalf("token: %d %s", r.status, r.raw)
+	}
+	status, body := revoke(t, iss, "no-revoke", secret, r.body["access_token"].(string))
+	if status != 400 || !strings.Contains(body, `"error":"invalid_request"`) {
+		t.Fatalf("revoke with token_revocation off: %d %s", status, body)
+	}
+	wantActive(t, iss, "rs", svcSecret, r.body["access_token"].(string), true)
+
+	l := authorizeAndRefresh(t, iss, 0)
+	wantActive(t, iss, "rs", svcSecret, l.refresh, false) // not the owner
+	wantActive(t, iss, "web", svcSecret, l.refresh, true)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range streamsPerClient {
+		resp, _, _ := openStream(t, iss, ctx, "")
+		defer resp.Body.Close()
+	}
+	req, _ := http.NewRequest(http.MethodGet, iss.url+"/revocations", nil)
+	req.SetBasicAuth("rs", svcSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("stream %d: %d", streamsPerClient+1, resp.StatusCode)
+	}
+}

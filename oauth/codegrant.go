@@ -88,6 +88,7 @@ func (g *authorizationCodeGrant) HandleTokenEndpointRequest(ctx context.Context,
 		// RFC 6749 §4.1.2: a code used twice may be stolen; everything its
 		// first use issued is revoked.
 		p := g.p
+		p.opts.Observer.Reused(GrantAuthorizationCode)
 		p.opts.Logger.WarnContext(ctx, "security: authorization code reused; lineage revoked",
 			"client_id", rec.ClientID, "origin_jti", rec.OriginJTI)
 		if _, err := p.revocations.RevokeLineage(ctx, rec.OriginJTI, time.Time{}); err != nil {
@@ -240,6 +241,7 @@ func (p *Provider) reused(ctx context.Context, client *Client, rec store.Refresh
 	if p.opts.Now().Sub(rotated) < p.opts.RefreshReuseGrace {
 		return refused
 	}
+	p.opts.Observer.Reused(GrantRefreshToken)
 	p.opts.Logger.WarnContext(ctx, "security: refresh token reused; lineage revoked",
 		"client_id", rec.ClientID, "origin_jti", rec.OriginJTI)
 	if _, err := p.revocations.RevokeLineage(ctx, rec.OriginJTI, p.lineageEnd(client, rec)); err != nil {

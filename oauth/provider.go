@@ -48,10 +48,27 @@ type Options struct {
 	// token counts only while its key is published; its times and the
 	// revocation set are checked on every use.
 	VerifiedTokens int
+	// Observer is told of tokens issued and reuse detected (nil: nobody).
+	Observer Observer
 	// Logger receives security events (reuse of a refresh token or an
 	// authorization code); never a token.
 	Logger *slog.Logger
 }
+
+// Observer receives what the Provider does, for metrics.
+type Observer interface {
+	// TokenIssued is called for each successful token response, by grant
+	// type.
+	TokenIssued(grant string)
+	// Reused is called when a rotated refresh token ("refresh_token") or
+	// a used authorization code ("authorization_code") comes back.
+	Reused(token string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) TokenIssued(string) {}
+func (nopObserver) Reused(string)      {}
 
 // UserSource finds end users (users.Directory).
 type UserSource interface {
@@ -95,6 +112,9 @@ func New(opts Options, d Deps) (*Provider, error) {
 	}
 	if d.Revocations == nil {
 		return nil, errors.New("oauth: the revocation set is required")
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	if opts.IDTTL <= 0 {
 		opts.IDTTL = opts.AccessTTL
@@ -157,6 +177,7 @@ func (p *Provider) Token(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return err
 	}
 	p.fosite.WriteAccessResponse(ctx, w, req, resp)
+	p.opts.Observer.TokenIssued(req.GetGrantTypes()[0])
 	return nil
 }
 

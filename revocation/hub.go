@@ -14,19 +14,38 @@ import (
 // one blocking store connection serves them all. It also caps each
 // client's concurrent subscriptions.
 type Hub struct {
-	set    *Set
-	logger *slog.Logger
-	limit  int
+	set      *Set
+	logger   *slog.Logger
+	limit    int
+	observer HubObserver
 
 	mu      sync.Mutex
 	changed chan struct{}
 	conns   map[string]int
 }
 
+// HubObserver receives what the Hub sees, for metrics.
+type HubObserver interface {
+	// StreamRead is called with how long after it was appended the Hub
+	// read the newest event of a batch.
+	StreamRead(lag time.Duration)
+	// StreamSubscribers is called with +1 and -1 as subscriptions open
+	// and close.
+	StreamSubscribers(delta int)
+}
+
+type nopHubObserver struct{}
+
+func (nopHubObserver) StreamRead(time.Duration) {}
+func (nopHubObserver) StreamSubscribers(int)    {}
+
 // NewHub returns a Hub on set allowing limit concurrent subscriptions per
-// client.
-func NewHub(set *Set, limit int, logger *slog.Logger) *Hub {
-	return &Hub{set: set, logger: logger, limit: limit, changed: make(chan struct{}), conns: map[string]int{}}
+// client; observer may be nil.
+func NewHub(set *Set, limit int, logger *slog.Logger, observer HubObserver) *Hub {
+	if observer == nil {
+		observer = nopHubObserver{}
+	}
+	return &Hub{set: set, logger: logger, limit: limit, observer: observer, changed: make(chan struct{}), conns: map[string]int{}}
 }
 
 // tailWait is how long one read of the stream blocks; tailRetry is the
@@ -59,6 +78,9 @@ func (h *Hub) Run(ctx context.Context) {
 		}
 		if len(evs) > 0 {
 			after = evs[len(evs)-1].ID
+			if id, ok := ParseStreamID(after); ok {
+				h.observer.StreamRead(h.set.opts.Now().Sub(time.UnixMilli(int64(id.MS))))
+			}
 			h.publish()
 		}
 	}
@@ -104,6 +126,7 @@ func (h *Hub) Subscribe(client string) (release func(), ok bool) {
 		return nil, false
 	}
 	h.conns[client]++
+	h.observer.StreamSubscribers(1)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -112,6 +135,7 @@ func (h *Hub) Subscribe(client string) (release func(), ok bool) {
 			if h.conns[client]--; h.conns[client] <= 0 {
 				delete(h.conns, client)
 			}
+			h.observer.StreamSubscribers(-1)
 		})
 	}, true
 }

@@ -30,7 +30,24 @@ type Options struct {
 	// many Redis replicas acknowledged it (store.revocation_wait_replicas).
 	WaitReplicas int
 	Now          func() time.Time
+	// Observer is told of every revocation written and every check (nil:
+	// nobody).
+	Observer Observer
 }
+
+// Observer receives what the set does, for metrics.
+type Observer interface {
+	// Revoked is called for each revocation written, by kind.
+	Revoked(kind string)
+	// Checked is called for each read of the set: whether it revoked the
+	// token, or the store's error.
+	Checked(revoked bool, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Revoked(string)      {}
+func (nopObserver) Checked(bool, error) {}
 
 // Set is the revocation set on a store. It is safe for concurrent use.
 type Set struct {
@@ -42,6 +59,9 @@ type Set struct {
 func New(s store.Revocations, opts Options) (*Set, error) {
 	if opts.Horizon <= 0 || opts.Now == nil {
 		return nil, errors.New("revocation: Horizon and Now are required")
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	return &Set{store: s, opts: opts}, nil
 }
@@ -82,6 +102,7 @@ func (s *Set) Check(ctx context.Context, t Token, clientIDs []string) (Check, er
 		ClientRecords: clientIDs,
 	})
 	if err != nil {
+		s.opts.Observer.Checked(false, err)
 		return Check{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return Check{Revoked: s.Covers(st, t), Clients: st.Clients}, nil
@@ -92,8 +113,10 @@ func (s *Set) Check(ctx context.Context, t Token, clientIDs []string) (Check, er
 // iat <= T.
 func (s *Set) Covers(st store.RevocationStatus, t Token) bool {
 	iat := t.IssuedAt.Unix()
-	return st.JTI || st.OriginJTI ||
+	revoked := st.JTI || st.OriginJTI ||
 		covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, iat)
+	s.opts.Observer.Checked(revoked, nil)
+	return revoked
 }
 
 // covers reports whether a before-T rule (0: none) covers a token issued
@@ -158,6 +181,7 @@ func (s *Set) put(ctx context.Context, r store.Revocation) (store.RevocationEven
 	case err != nil:
 		return store.RevocationEvent{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	s.opts.Observer.Revoked(r.Kind)
 	return store.RevocationEvent{ID: id, Revocation: r}, nil
 }
 

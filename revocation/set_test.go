@@ -157,7 +157,7 @@ func TestSnapshotMergesAndResumes(t *testing.T) {
 
 func TestHubWakesSubscribersAndCapsStreams(t *testing.T) {
 	set, _ := newSet(t)
-	hub := revocation.NewHub(set, 2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hub := revocation.NewHub(set, 2, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go hub.Run(ctx)

@@ -32,6 +32,10 @@ type AdminOptions struct {
 	ActorID      string
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// Metrics receives every request (nil: none); MetricsHandler serves
+	// GET /metrics (Prometheus exposition; nil: not served).
+	Metrics        RequestObserver
+	MetricsHandler http.Handler
 }
 
 // NewAdmin returns the handler of the admin listener: JSON under
@@ -42,6 +46,9 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = adminErrorHandler(opts.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	if opts.Metrics != nil {
+		e.Use(requestMetrics("admin", opts.Metrics))
+	}
 	e.Use(accessLog(opts.Logger))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", opts.MaxBodyBytes)))
 
@@ -53,6 +60,9 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 			return next(c)
 		}
 	})
+	if opts.MetricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(opts.MetricsHandler))
+	}
 	h := &adminHandlers{svc: svc, actor: opts.ActorID}
 	g := e.Group("/admin/v1")
 	g.GET("/clients", h.listClients)

@@ -33,6 +33,8 @@ type Options struct {
 	// Ready reports whether the issuer can serve (the store answers and a
 	// key signs).
 	Ready func(ctx context.Context) error
+	// Metrics receives every request (nil: none).
+	Metrics RequestObserver
 }
 
 // NewPublic returns the handler of the public listener (the issuer URL).
@@ -42,6 +44,9 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	if opts.Metrics != nil {
+		e.Use(requestMetrics("public", opts.Metrics))
+	}
 	e.Use(accessLog(opts.Logger))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", opts.MaxBodyBytes)))
 

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/lineage-oss/lineage/admin"
 	"github.com/lineage-oss/lineage/clients"
 	"github.com/lineage-oss/lineage/config"
@@ -22,6 +24,7 @@ import (
 	"github.com/lineage-oss/lineage/iam/sigv4"
 	"github.com/lineage-oss/lineage/jwks"
 	"github.com/lineage-oss/lineage/login"
+	"github.com/lineage-oss/lineage/metrics"
 	"github.com/lineage-oss/lineage/oauth"
 	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/secrets"
@@ -122,16 +125,22 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 	if err != nil {
 		return err
 	}
+	m := metrics.New()
+	m.KeyAge(func() (time.Duration, bool) {
+		st, ok := a.keys.Current()
+		return d.now().Sub(st.SignsFrom), ok
+	})
 	revocations, err := revocation.New(a.store, revocation.Options{
 		Horizon:      revocationHorizon(cfg),
 		Leeway:       cfg.Tokens.Leeway.D(),
 		WaitReplicas: cfg.Store.RevocationWaitReplicas,
 		Now:          d.now,
+		Observer:     m,
 	})
 	if err != nil {
 		return err
 	}
-	a.hub = revocation.NewHub(revocations, streamsPerClient, d.logger)
+	a.hub = revocation.NewHub(revocations, streamsPerClient, d.logger, m)
 	provider, err := oauth.New(oauth.Options{
 		Issuer:            cfg.Issuer,
 		AccessTTL:         cfg.Tokens.AccessTTL.D(),
@@ -142,6 +151,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Leeway:            cfg.Tokens.Leeway.D(),
 		RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace.D(),
 		VerifiedTokens:    verifiedTokens,
+		Observer:          m,
 		Now:               d.now,
 		Rand:              d.rand,
 		Logger:            d.logger,
@@ -163,10 +173,12 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		return err
 	}
 	a.admin = web.NewAdmin(web.AdminOptions{
-		Token:        cfg.HTTP.AdminToken,
-		ActorID:      "admin-token:" + hex.EncodeToString(keyring.MAC(secrets.PurposeAdminActor).Sum([]byte(cfg.HTTP.AdminToken)))[:16],
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		Logger:       d.logger,
+		Token:          cfg.HTTP.AdminToken,
+		ActorID:        "admin-token:" + hex.EncodeToString(keyring.MAC(secrets.PurposeAdminActor).Sum([]byte(cfg.HTTP.AdminToken)))[:16],
+		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
+		Logger:         d.logger,
+		Metrics:        m,
+		MetricsHandler: promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{}),
 	}, admin.New(admin.Options{
 		Clients: registry, Users: people, Keys: a.keys, IAM: directory, Revocations: revocations, Audit: a.store,
 		MAC: mac, Rand: d.rand, Now: d.now, Logger: d.logger,
@@ -179,6 +191,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		TrustedProxies: cfg.HTTP.TrustedProxies,
 		Logger:         d.logger,
 		Ready:          a.ready,
+		Metrics:        m,
 	}, provider, a.keys, sts, flows, web.NewRevocationStream(provider, revocations, a.hub, streams))
 	return nil
 }

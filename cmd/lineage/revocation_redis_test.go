@@ -157,6 +157,10 @@ func TestFailClosedWhileRedisIsDown(t *testing.T) {
 	if during == 0 || unavailable == 0 || afterActive == 0 {
 		t.Fatalf("the run did not exercise the outage: %d during, %d 503, %d after", during, unavailable, afterActive)
 	}
+	// The failed checks show in the metrics.
+	if got := metric(scrape(t, iss), "lineage_revocation_checks_total", "result", "store_error"); got < 1 {
+		t.Fatalf("lineage_revocation_checks_total{result=store_error} = %v after the outage", got)
+	}
 }
 
 // TestTwoInstancesShareRevocations: two issuer processes on one Redis;

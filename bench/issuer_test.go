@@ -4,60 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lineage-oss/lineage/internal/issuertest"
 	"github.com/lineage-oss/lineage/store/redistest"
 )
 
 // testAdminToken is the admin token of the issuers the tests start.
 const testAdminToken = "bench-test-admin-token-0123456789abcdefgh"
-
-// buildLineage builds cmd/lineage into a temporary directory.
-func buildLineage(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lineage")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/lineage").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build ../cmd/lineage: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // issuer is a running `lineage serve --dev`.
 type issuer struct {
@@ -67,43 +23,15 @@ type issuer struct {
 // startIssuer runs `lineage serve --dev` on free ports with the extra
 // environment, waits until /health/ready answers 200, and stops it in
 // t.Cleanup.
-func startIssuer(t *testing.T, bin string, extraEnv ...string) issuer {
+func startIssuer(t *testing.T, extraEnv ...string) issuer {
 	t.Helper()
-	public, adminAddr := freeAddr(t), freeAddr(t)
+	public, adminAddr := issuertest.FreeAddr(t), issuertest.FreeAddr(t)
 	iss := issuer{url: "http://" + public, adminURL: "http://" + adminAddr}
-	cmd := exec.Command(bin, "serve", "--dev")
-	cmd.Env = append(os.Environ(),
-		"LINEAGE_ISSUER="+iss.url, "LINEAGE_HTTP_PUBLIC="+public, "LINEAGE_HTTP_ADMIN="+adminAddr,
-		"LINEAGE_HTTP_ADMIN_TOKEN="+testAdminToken, "LINEAGE_LOG_LEVEL=warn")
-	cmd.Env = append(cmd.Env, extraEnv...)
-	stderr := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = &lockedBuffer{}, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			t.Fatalf("lineage exited early: %v\n%s", err, stderr.String())
-		default:
-		}
-		if resp, err := http.Get(iss.url + "/health/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return iss
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("lineage not ready in time\n%s", stderr.String())
-	return issuer{}
+	env := append([]string{
+		"LINEAGE_ISSUER=" + iss.url, "LINEAGE_HTTP_PUBLIC=" + public, "LINEAGE_HTTP_ADMIN=" + adminAddr,
+		"LINEAGE_HTTP_ADMIN_TOKEN=" + testAdminToken, "LINEAGE_LOG_LEVEL=warn"}, extraEnv...)
+	issuertest.Start(t, env, "serve", "--dev").WaitReady(t, iss.url)
+	return iss
 }
 
 func (iss issuer) options(scenario string) Options {
@@ -178,10 +106,9 @@ func assertClean(t *testing.T, r Report) {
 }
 
 func TestAgainstTheBinary(t *testing.T) {
-	bin := buildLineage(t)
 
 	t.Run("memory store", func(t *testing.T) {
-		iss := startIssuer(t, bin)
+		iss := startIssuer(t)
 
 		t.Run("client-credentials", func(t *testing.T) {
 			r, err := Run(context.Background(), iss.options(ScenarioClientCredentials), testWriter{t})
@@ -257,7 +184,7 @@ func TestAgainstTheBinary(t *testing.T) {
 			opts := iss.options(ScenarioIntrospect)
 			opts.Duration = time.Minute
 			ctx, cancel := context.WithCancel(context.Background())
-			var progress lockedBuffer
+			var progress issuertest.Buffer
 			go func() {
 				// Interrupt once the measured phase has begun.
 				for !strings.Contains(progress.String(), "measuring") {
@@ -288,7 +215,7 @@ func TestAgainstTheBinary(t *testing.T) {
 
 	t.Run("redis store", func(t *testing.T) {
 		srv := redistest.Start(t)
-		iss := startIssuer(t, bin, "LINEAGE_STORE_REDIS_URL=redis://"+srv.Addr()+"/0")
+		iss := startIssuer(t, "LINEAGE_STORE_REDIS_URL=redis://"+srv.Addr()+"/0")
 
 		t.Run("introspect", func(t *testing.T) {
 			opts := iss.options(ScenarioIntrospect)

@@ -58,7 +58,7 @@ store: {redis_url: "redis://%s/0"}
 `, issuer, addr, adminAddr, adminToken, systemSecret, redis.Addr())
 	path := writeConfig(t, cfg)
 	p := startBinary(t, nil, "serve", "--config", path)
-	p.waitReady(t, issuer)
+	p.WaitReady(t, issuer)
 
 	var created struct {
 		Secret string `json:"secret"`
@@ -95,11 +95,11 @@ store: {redis_url: "redis://%s/0"}
 	}
 
 	// Entries created through the API live in the store: a restart keeps them.
-	if code := p.stop(t); code != 0 {
+	if code := p.Stop(t); code != 0 {
 		t.Fatalf("exit %d on SIGTERM", code)
 	}
 	p = startBinary(t, nil, "serve", "--config", path)
-	p.waitReady(t, issuer)
+	p.WaitReady(t, issuer)
 	if code, out := binaryCLI(t, adminURL, "clients", "get", "billing", "--json"); code != 0 || !strings.Contains(out, `"disabled": true`) {
 		t.Fatalf("after a restart: exit %d\n%s", code, out)
 	}

@@ -5,136 +5,27 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/lineage-oss/lineage/config"
+	"github.com/lineage-oss/lineage/internal/issuertest"
 	"github.com/lineage-oss/lineage/store/redistest"
 )
 
-var buildOnce struct {
-	sync.Once
-	path string
-	err  error
-}
+// The real binary, through the module's shared harness.
+func binary(t *testing.T) string   { return issuertest.Binary(t) }
+func freeAddr(t *testing.T) string { return issuertest.FreeAddr(t) }
 
-// binary builds cmd/lineage once per test run and returns its path.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lineage-bin-")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "lineage")
-		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
-		if err != nil {
-			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildOnce.err != nil {
-		t.Fatal(buildOnce.err)
-	}
-	return buildOnce.path
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// syncBuffer collects a process's output safely while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-type process struct {
-	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
-	done           chan error
-}
-
-func startBinary(t *testing.T, env []string, args ...string) *process {
-	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	p := &process{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	cmd.Env = append(os.Environ(), env...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
-
-// waitReady polls /health/ready until the issuer answers 200.
-func (p *process) waitReady(t *testing.T, issuer string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-p.done:
-			t.Fatalf("lineage exited early: %v\nstderr:\n%s", err, p.stderr.String())
-		default:
-		}
-		resp, err := http.Get(issuer + "/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("lineage not ready in time\nstderr:\n%s", p.stderr.String())
-}
-
-// stop sends SIGTERM and returns the exit code.
-func (p *process) stop(t *testing.T) int {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("lineage did not stop on SIGTERM")
-	}
-	p.done <- nil // for the cleanup's receive
-	return p.cmd.ProcessState.ExitCode()
+func startBinary(t *testing.T, env []string, args ...string) *issuertest.Process {
+	return issuertest.Start(t, env, args...)
 }
 
 func writeConfig(t *testing.T, body string) string {
@@ -154,7 +45,7 @@ func TestBinaryClientCredentialsOnRedis(t *testing.T) {
 		`public: "127.0.0.1:0", admin: "127.0.0.1:1"`, fmt.Sprintf("public: %q, admin: %q", addr, freeAddr(t)), 1)
 	cfg = strings.Replace(cfg, `jwks: {"keys":[]}`, `secret: "keyed-client-secret-0123456789-abcdef"`, 1)
 	p := startBinary(t, nil, "serve", "--config", writeConfig(t, cfg))
-	p.waitReady(t, issuer)
+	p.WaitReady(t, issuer)
 
 	tok, err := (&clientcredentials.Config{ClientID: "svc", ClientSecret: svcSecret, TokenURL: issuer + "/token",
 		Scopes: []string{"read", "write"}}).Token(context.Background())
@@ -172,7 +63,7 @@ func TestBinaryClientCredentialsOnRedis(t *testing.T) {
 	addr2 := freeAddr(t)
 	cfg2 := regexp.MustCompile(`public: "[^"]+", admin: "[^"]+"`).ReplaceAllString(cfg, fmt.Sprintf("public: %q, admin: %q", addr2, freeAddr(t)))
 	p2 := startBinary(t, nil, "serve", "--config", writeConfig(t, cfg2))
-	p2.waitReady(t, "http://"+addr2)
+	p2.WaitReady(t, "http://"+addr2)
 	tok2, err := (&clientcredentials.Config{ClientID: "svc", ClientSecret: svcSecret, TokenURL: "http://" + addr2 + "/token"}).Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -181,11 +72,11 @@ func TestBinaryClientCredentialsOnRedis(t *testing.T) {
 		t.Fatalf("second instance signs with %s, first with %s", kid2, kid)
 	}
 
-	for _, q := range []*process{p, p2} {
-		if code := q.stop(t); code != 0 {
-			t.Fatalf("exit code %d after SIGTERM\n%s", code, q.stderr.String())
+	for _, q := range []*issuertest.Process{p, p2} {
+		if code := q.Stop(t); code != 0 {
+			t.Fatalf("exit code %d after SIGTERM\n%s", code, q.Stderr.String())
 		}
-		logs := q.stderr.String()
+		logs := q.Stderr.String()
 		if !strings.Contains(logs, `"msg":"stopped"`) {
 			t.Fatalf("no graceful stop in the log:\n%s", logs)
 		}
@@ -249,7 +140,7 @@ clients:
 		t.Fatalf("short secrets outside --dev: exit %d\n%s", cmd.ProcessState.ExitCode(), stderr.String())
 	}
 	p := startBinary(t, nil, "serve", "--dev", "--config", path)
-	p.waitReady(t, "http://"+addr)
+	p.WaitReady(t, "http://"+addr)
 }
 
 func TestBinaryDevPrintsAWorkingCurlLine(t *testing.T) {
@@ -258,16 +149,16 @@ func TestBinaryDevPrintsAWorkingCurlLine(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	p := startBinary(t, []string{"LINEAGE_ISSUER=http://" + addr, "LINEAGE_HTTP_PUBLIC=" + addr, "LINEAGE_HTTP_ADMIN=" + freeAddr(t)}, "serve", "--dev")
-	p.waitReady(t, "http://"+addr)
+	p.WaitReady(t, "http://"+addr)
 	var curl string
-	sc := bufio.NewScanner(strings.NewReader(p.stdout.String()))
+	sc := bufio.NewScanner(strings.NewReader(p.Stdout.String()))
 	for sc.Scan() {
 		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "curl ") {
 			curl = line
 		}
 	}
 	if curl == "" {
-		t.Fatalf("no curl line printed:\n%s", p.stdout.String())
+		t.Fatalf("no curl line printed:\n%s", p.Stdout.String())
 	}
 	out, err := exec.Command("sh", "-c", curl).Output()
 	if err != nil {
@@ -276,13 +167,13 @@ func TestBinaryDevPrintsAWorkingCurlLine(t *testing.T) {
 	if !regexp.MustCompile(`"access_token":"[\w-]+\.[\w-]+\.[\w-]+"`).Match(out) {
 		t.Fatalf("the printed curl line got no token: %s", out)
 	}
-	secret := regexp.MustCompile(`client secret:\s+(\S+)`).FindStringSubmatch(p.stdout.String())
-	if len(secret) != 2 || strings.Contains(p.stderr.String(), secret[1]) {
+	secret := regexp.MustCompile(`client secret:\s+(\S+)`).FindStringSubmatch(p.Stdout.String())
+	if len(secret) != 2 || strings.Contains(p.Stderr.String(), secret[1]) {
 		t.Fatal("the demo secret is missing from the banner or leaked into the log")
 	}
 
 	// The printed sign-in works: the demo user through demo-web with PKCE.
-	banner := p.stdout.String()
+	banner := p.Stdout.String()
 	authURL := regexp.MustCompile(`(?m)^\s+(http://\S+/authorize\?\S+)$`).FindStringSubmatch(banner)
 	password := regexp.MustCompile(`user "demo" with password (\S+)`).FindStringSubmatch(banner)
 	verifier := regexp.MustCompile(`code_verifier: (\S+),`).FindStringSubmatch(banner)

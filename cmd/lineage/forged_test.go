@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -12,63 +9,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-jose/go-jose/v4"
+	"github.com/lineage-oss/lineage/internal/issuertest"
 )
 
-// forgedTokens returns tokens built from a genuine access token's claims
-// that lineage must never take for genuine: alg none, HS256 keyed with the
-// issuer's public key, a foreign key under the issuer's kid, a foreign key
-// embedded as jwk or pointed to by jku, a tampered payload, a cut
-// signature, and the genuine token's ID-token sibling (wrong typ).
+// forgedTokens returns the module's standard forgeries of a genuine access
+// token (internal/issuertest), by name.
 func forgedTokens(t testing.TB, iss *testIssuer, genuine, idToken string) map[string]string {
-	t.Helper()
-	parts := strings.Split(genuine, ".")
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var header map[string]any
-	raw, _ := base64.RawURLEncoding.DecodeString(parts[0])
-	_ = json.Unmarshal(raw, &header)
-	kid := header["kid"].(string)
-	enc := func(v any) string {
-		b, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(b)
+	out := map[string]string{}
+	for _, f := range issuertest.Forgeries(t, iss.url, genuine, idToken) {
+		out[f.Name] = f.Token
 	}
-	foreign, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sign := func(key jose.SigningKey, opts *jose.SignerOptions) string {
-		s, err := jose.NewSigner(key, opts.WithType("at+jwt").WithHeader("kid", kid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, err := s.Sign(payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := obj.CompactSerialize()
-		return out
-	}
-	resp, err := http.Get(iss.url + "/.well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&set)
-	resp.Body.Close()
-	var tampered map[string]any
-	_ = json.Unmarshal(payload, &tampered)
-	tampered["scope"] = "read write admin"
-	return map[string]string{
-		"alg none":         enc(map[string]any{"alg": "none", "typ": "at+jwt", "kid": kid}) + "." + parts[1] + ".",
-		"HS256 public key": sign(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(set.Keys[0])}, &jose.SignerOptions{}),
-		"foreign key":      sign(jose.SigningKey{Algorithm: jose.ES256, Key: foreign}, &jose.SignerOptions{}),
-		"embedded jwk":     sign(jose.SigningKey{Algorithm: jose.ES256, Key: foreign}, &jose.SignerOptions{EmbedJWK: true}),
-		"jku":              sign(jose.SigningKey{Algorithm: jose.ES256, Key: foreign}, (&jose.SignerOptions{}).WithHeader("jku", "http://127.0.0.1:1/jwks.json")),
-		"tampered payload": parts[0] + "." + enc(tampered) + "." + parts[2],
-		"cut signature":    parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])/2],
-		"no signature":     parts[0] + "." + parts[1] + ".",
-		"id token (typ)":   idToken,
-		"header swapped":   enc(map[string]any{"alg": "ES384", "typ": "at+jwt", "kid": kid}) + "." + parts[1] + "." + parts[2],
-	}
+	return out
 }
 
 // TestForgedTokensAreInactive: /introspect answers active:false for every

@@ -182,9 +182,9 @@ clients:
 `, issuer, public, admin, adminToken, systemSecret, redis.Addr(), svcSecret))
 	}
 	a := startBinary(t, nil, "serve", "--config", config(addrA, adminA))
-	a.waitReady(t, issuer)
+	a.WaitReady(t, issuer)
 	b := startBinary(t, nil, "serve", "--config", config(addrB, adminB))
-	b.waitReady(t, "http://"+addrB)
+	b.WaitReady(t, "http://"+addrB)
 	instA, instB := &testIssuer{url: issuer, admin: "http://" + adminA}, &testIssuer{url: "http://" + addrB, admin: "http://" + adminB}
 
 	var created struct {
@@ -209,14 +209,14 @@ clients:
 	}
 	// SIGKILL of the instance that answered loses nothing: the entry is
 	// in Redis before the 200.
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := a.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	wantActive(t, instB, "rs", svcSecret, first, false)
 	wantActive(t, instB, "rs", svcSecret, second, true)
 
 	a = startBinary(t, nil, "serve", "--config", config(addrA, adminA))
-	a.waitReady(t, issuer)
+	a.WaitReady(t, issuer)
 	if code, out := binaryCLI(t, instA.admin, "clients", "disable", "billing"); code != 0 {
 		t.Fatalf("disable through A: exit %d\n%s", code, out)
 	}

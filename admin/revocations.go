@@ -58,9 +58,9 @@ func (s *Service) Revoke(ctx context.Context, actor string, in RevocationInput) 
 	)
 	switch in.Kind {
 	case store.RevokeJTI:
-		// An access token's lifetime is unknown here: the entry lives as
-		// long as any token can.
-		ev, err = s.revs.RevokeToken(ctx, in.ID, s.now().Add(s.revs.Horizon()))
+		// The token's expiry is unknown here: the entry lives as long as
+		// any token can.
+		ev, err = s.revs.RevokeToken(ctx, in.ID, time.Time{})
 	case store.RevokeOrigin:
 		ev, err = s.revs.RevokeLineage(ctx, in.ID, time.Time{})
 	case store.RevokeBefore:

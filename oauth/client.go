@@ -106,6 +106,15 @@ func (c *Client) GetEffectiveLifespan(_ fosite.GrantType, tt fosite.TokenType, f
 	return fallback
 }
 
+// refreshMaxTTL is how long after the original grant the client's
+// refresh lineages end: its own refresh_max_ttl, else fallback.
+func (c *Client) refreshMaxTTL(fallback time.Duration) time.Duration {
+	if c.RefreshMaxTTL > 0 {
+		return c.RefreshMaxTTL
+	}
+	return fallback
+}
+
 // getClient returns the enabled client with id; a disabled client is as
 // unknown as a missing one.
 func getClient(ctx context.Context, src ClientSource, id string) (*Client, error) {

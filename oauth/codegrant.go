@@ -316,12 +316,8 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 	token := g.originJTI + "." + random
 	now := p.opts.Now()
 	idle := g.client.GetEffectiveLifespan(fosite.GrantTypeRefreshToken, fosite.RefreshToken, p.opts.RefreshIdleTTL)
-	maxTTL := p.opts.RefreshMaxTTL
-	if g.client.RefreshMaxTTL > 0 {
-		maxTTL = g.client.RefreshMaxTTL
-	}
 	expires := now.Add(idle)
-	if end := g.familyIssuedAt.Add(maxTTL); end.Before(expires) {
+	if end := g.familyIssuedAt.Add(g.client.refreshMaxTTL(p.opts.RefreshMaxTTL)); end.Before(expires) {
 		expires = end
 	}
 	if !expires.After(now) {

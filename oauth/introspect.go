@@ -72,14 +72,11 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	// the stored records of the caller and of the token's client. The
 	// caller is authenticated from that read before anything is answered.
 	claims, isAccess := p.verifyAccessToken(token)
-	var t revocation.Token
-	callerID := p.auth.claimedID(r, form)
-	ids := storedIDs(p.clients, callerID)
+	var t revocation.Token // none to look up for a token that did not verify
 	if isAccess {
-		t = revocation.Token{JTI: claims.JTI, OriginJTI: claims.OriginJTI, Subject: claims.Subject,
-			ClientID: claims.ClientID, IssuedAt: time.Unix(claims.IssuedAt, 0)}
-		ids = storedIDs(p.clients, callerID, claims.ClientID)
+		t = claims.revocationToken()
 	}
+	ids := storedIDs(p.clients, p.auth.claimedID(r, form), t.ClientID)
 	check, err := p.revocations.Check(ctx, t, ids)
 	if err != nil {
 		return inactive, fosite.ErrTemporarilyUnavailable.WithWrap(err)
@@ -194,14 +191,17 @@ func (p *Provider) verifyAccessToken(token string) (AccessTokenClaims, bool) {
 	return c, true
 }
 
+// revocationToken is what the revocation set needs to know of the token.
+func (c AccessTokenClaims) revocationToken() revocation.Token {
+	return revocation.Token{JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject, ClientID: c.ClientID,
+		IssuedAt: time.Unix(c.IssuedAt, 0)}
+}
+
 // notRevoked checks a verified access token against the revocation set. It
 // reports false with an error (temporarily_unavailable) when the set cannot
 // be read: the caller fails closed.
 func (p *Provider) notRevoked(ctx context.Context, c AccessTokenClaims) (bool, error) {
-	revoked, err := p.revocations.Revoked(ctx, revocation.Token{
-		JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject, ClientID: c.ClientID,
-		IssuedAt: time.Unix(c.IssuedAt, 0),
-	})
+	revoked, err := p.revocations.Revoked(ctx, c.revocationToken())
 	if err != nil {
 		return false, fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}

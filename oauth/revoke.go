@@ -72,11 +72,7 @@ func (p *Provider) revokeLineage(ctx context.Context, client *Client, origin, to
 // lineageEnd is the latest any token of rec's lineage can expire: its last
 // possible refresh, plus the longest access or ID token minted with it.
 func (p *Provider) lineageEnd(client *Client, rec store.RefreshToken) time.Time {
-	maxTTL := p.opts.RefreshMaxTTL
-	if client.RefreshMaxTTL > 0 {
-		maxTTL = client.RefreshMaxTTL
-	}
 	access := client.GetEffectiveLifespan(fosite.GrantTypeRefreshToken, fosite.AccessToken, p.opts.AccessTTL)
 	id := client.GetEffectiveLifespan(fosite.GrantTypeRefreshToken, fosite.IDToken, p.opts.IDTTL)
-	return rec.FamilyIssuedAt.Add(maxTTL).Add(max(access, id))
+	return rec.FamilyIssuedAt.Add(client.refreshMaxTTL(p.opts.RefreshMaxTTL)).Add(max(access, id))
 }

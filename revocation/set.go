@@ -124,19 +124,25 @@ func (s *Set) Covers(st store.RevocationStatus, t Token) bool {
 func covers(before, iat int64) bool { return before > 0 && iat <= before }
 
 // RevokeToken revokes one token by its jti (RFC 7009 for an access token)
-// until it expires.
+// until it expires; zero means unknown (Horizon from now).
 func (s *Set) RevokeToken(ctx context.Context, jti string, expiresAt time.Time) (store.RevocationEvent, error) {
-	return s.put(ctx, store.Revocation{Kind: store.RevokeJTI, ID: jti, Until: s.until(expiresAt)})
+	return s.put(ctx, store.Revocation{Kind: store.RevokeJTI, ID: jti, Until: s.until(s.orHorizon(expiresAt))})
 }
 
 // RevokeLineage revokes every access, ID and refresh token of a lineage
 // (its origin_jti) until lastExpiry, the latest any of them can expire;
 // zero means unknown (Horizon from now).
 func (s *Set) RevokeLineage(ctx context.Context, originJTI string, lastExpiry time.Time) (store.RevocationEvent, error) {
-	if lastExpiry.IsZero() {
-		lastExpiry = s.opts.Now().Add(s.opts.Horizon)
+	return s.put(ctx, store.Revocation{Kind: store.RevokeOrigin, ID: originJTI, Until: s.until(s.orHorizon(lastExpiry))})
+}
+
+// orHorizon is t, or — t zero, unknown — the latest any token issued now
+// can expire.
+func (s *Set) orHorizon(t time.Time) time.Time {
+	if t.IsZero() {
+		return s.opts.Now().Add(s.opts.Horizon)
 	}
-	return s.put(ctx, store.Revocation{Kind: store.RevokeOrigin, ID: originJTI, Until: s.until(lastExpiry)})
+	return t
 }
 
 // RevokeBefore revokes every token of a subject, client or principal
@@ -255,6 +261,3 @@ func (s *Set) LastEvent(ctx context.Context) (string, error) {
 	}
 	return id, nil
 }
-
-// Horizon is the longest lifetime of any token the issuer mints.
-func (s *Set) Horizon() time.Duration { return s.opts.Horizon }

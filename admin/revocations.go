@@ -27,12 +27,6 @@ type Revocation struct {
 	store.Revocation
 }
 
-// Revocations lists the revocation set's live entries.
-type Revocations struct {
-	Revocations []store.Revocation `json:"revocations"`
-	LastEventID string             `json:"last_event_id"`
-}
-
 // Revoke writes a revocation and records it in the audit trail.
 func (s *Service) Revoke(ctx context.Context, actor string, in RevocationInput) (Revocation, error) {
 	if in.ID == "" || len(in.ID) > 1024 {
@@ -81,15 +75,8 @@ func (s *Service) Revoke(ctx context.Context, actor string, in RevocationInput) 
 
 // ListRevocations returns every live entry of the revocation set and the
 // event id it is current to.
-func (s *Service) ListRevocations(ctx context.Context) (Revocations, error) {
-	entries, last, err := s.revs.Snapshot(ctx)
-	if err != nil {
-		return Revocations{}, err
-	}
-	if entries == nil {
-		entries = []store.Revocation{}
-	}
-	return Revocations{Revocations: entries, LastEventID: last}, nil
+func (s *Service) ListRevocations(ctx context.Context) (revocation.Snapshot, error) {
+	return s.revs.Snapshot(ctx)
 }
 
 // revokeClient revokes every token a client holds now (disable, delete).

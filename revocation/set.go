@@ -191,23 +191,31 @@ func (s *Set) put(ctx context.Context, r store.Revocation) (store.RevocationEven
 	return store.RevocationEvent{ID: id, Revocation: r}, nil
 }
 
+// Snapshot is every live entry of the set and the event-stream id it is
+// current to (GET /revocations?snapshot=1, GET /admin/v1/revocations).
+type Snapshot struct {
+	Revocations []store.Revocation `json:"revocations"`
+	// LastEventID is the stream id to resume from (Last-Event-ID).
+	LastEventID string `json:"last_event_id"`
+}
+
 // Snapshot returns every live entry of the set, oldest first and one per
 // kind, scope and id (the latest), and the stream id to resume the event
 // stream from. The stream keeps every event younger than Horizon, and no
 // entry outlives its event by more than that, so the stream holds them all.
-func (s *Set) Snapshot(ctx context.Context) ([]store.Revocation, string, error) {
+func (s *Set) Snapshot(ctx context.Context) (Snapshot, error) {
 	last, err := s.store.LastRevocationEvent(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Snapshot{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	type key struct{ kind, scope, id string }
 	latest := map[key]int{}
-	var out []store.Revocation
+	out := []store.Revocation{}
 	now := s.opts.Now().Unix()
 	for after := "0"; after != last; {
 		page, err := s.store.RevocationEvents(ctx, after, 1000, 0)
 		if err != nil {
-			return nil, "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return Snapshot{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if len(page) == 0 {
 			break
@@ -229,7 +237,7 @@ func (s *Set) Snapshot(ctx context.Context) ([]store.Revocation, string, error) 
 			out = append(out, ev.Revocation)
 		}
 	}
-	return out, last, nil
+	return Snapshot{Revocations: out, LastEventID: last}, nil
 }
 
 // merge combines two entries for the same kind, scope and id as the store

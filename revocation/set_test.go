@@ -125,9 +125,9 @@ func TestEntriesExpireWithTheLastTokenTheyAffect(t *testing.T) {
 		t.Fatal("the before rule ended before the horizon")
 	}
 	clk.add(time.Hour)
-	entries, _, err := set.Snapshot(ctx)
-	if err != nil || len(entries) != 0 {
-		t.Fatalf("snapshot after every entry expired: %v %v", entries, err)
+	snap, err := set.Snapshot(ctx)
+	if err != nil || len(snap.Revocations) != 0 {
+		t.Fatalf("snapshot after every entry expired: %v %v", snap, err)
 	}
 }
 
@@ -142,7 +142,8 @@ func TestSnapshotMergesAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, lastID, err := set.Snapshot(ctx)
+	snap, err := set.Snapshot(ctx)
+	entries, lastID := snap.Revocations, snap.LastEventID
 	if err != nil || len(entries) != 2 || lastID != last.ID {
 		t.Fatalf("snapshot: %+v %q %v", entries, lastID, err)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/lineage-oss/lineage/oauth"
 	"github.com/lineage-oss/lineage/revocation"
-	"github.com/lineage-oss/lineage/store"
 )
 
 // RevocationStream serves the revocation event stream, GET /revocations
@@ -36,13 +35,6 @@ func NewRevocationStream(provider *oauth.Provider, set *revocation.Set, hub *rev
 	return &RevocationStream{provider: provider, set: set, hub: hub, stop: stop, heartbeat: 5 * time.Second}
 }
 
-// snapshot is the body of GET /revocations?snapshot=1.
-type snapshot struct {
-	Revocations []store.Revocation `json:"revocations"`
-	// LastEventID is the stream id to resume from (Last-Event-ID).
-	LastEventID string `json:"last_event_id"`
-}
-
 // streamWriteTimeout bounds each write to a stream: a reader that stops
 // reading is dropped.
 const streamWriteTimeout = 30 * time.Second
@@ -60,15 +52,12 @@ func (s *RevocationStream) serve(c echo.Context) error {
 		return fosite.ErrAccessDenied.WithHint("The client may not read the revocation events.")
 	}
 	if c.QueryParam("snapshot") == "1" {
-		entries, last, err := s.set.Snapshot(ctx)
+		snap, err := s.set.Snapshot(ctx)
 		if err != nil {
 			return fosite.ErrTemporarilyUnavailable.WithWrap(err)
 		}
-		if entries == nil {
-			entries = []store.Revocation{}
-		}
 		c.Response().Header().Set("Cache-Control", "no-store")
-		return c.JSON(http.StatusOK, snapshot{Revocations: entries, LastEventID: last})
+		return c.JSON(http.StatusOK, snap)
 	}
 	after := c.Request().Header.Get("Last-Event-ID")
 	if after != "" {

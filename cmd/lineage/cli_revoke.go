@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lineage-oss/lineage/admin"
+	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/store"
 )
 
@@ -84,7 +85,7 @@ func newRevokeCommand(lookup env) *cobra.Command {
 					return fmt.Errorf("list revocations: %w", err)
 				}
 				return f.output(cmd).print(raw, func(w io.Writer) error {
-					var out admin.Revocations
+					var out revocation.Snapshot
 					if err := decodeAnswer(raw, &out); err != nil {
 						return err
 					}

@@ -210,14 +210,7 @@ func (p *Provider) AuthenticateConfidential(ctx context.Context, r *http.Request
 		}
 		form = f
 	}
-	c, err := p.auth.authenticate(ctx, r, form)
-	if err != nil {
-		return nil, err
-	}
-	if c.IsPublic() {
-		return nil, errBadClient
-	}
-	return c.(*Client), nil
+	return p.confidential(ctx, r, form, p.auth)
 }
 
 // claimedID is the client id a request claims before it is authenticated

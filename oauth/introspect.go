@@ -52,7 +52,7 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	}
 	token := form.Get("token")
 	if origin, ok := refreshOrigin(token); ok {
-		self, err := p.introspector(ctx, r, form, p.auth)
+		self, err := p.confidential(ctx, r, form, p.auth)
 		if err != nil {
 			return inactive, err
 		}
@@ -82,7 +82,7 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 		return inactive, fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}
 	read := prefetched{src: p.clients, ids: ids, records: check.Clients}
-	self, err := p.introspector(ctx, r, form, p.auth.with(read))
+	self, err := p.confidential(ctx, r, form, p.auth.with(read))
 	if err != nil {
 		return inactive, err
 	}
@@ -117,8 +117,9 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	}, nil
 }
 
-// introspector authenticates the confidential client calling /introspect.
-func (p *Provider) introspector(ctx context.Context, r *http.Request, form url.Values, auth *clientAuthenticator) (*Client, error) {
+// confidential authenticates the confidential client calling an endpoint
+// other than /token, looking clients up through auth.
+func (p *Provider) confidential(ctx context.Context, r *http.Request, form url.Values, auth *clientAuthenticator) (*Client, error) {
 	caller, err := auth.authenticate(ctx, r, form)
 	if err != nil {
 		return nil, err

@@ -450,12 +450,12 @@ func TestRevokeCommand(t *testing.T) {
 	wantActive(t, iss, "rs", svcSecret, svc, false)
 
 	lineageCLI(t, env, "", "revoke", "family", claims.OriginJTI).check(t, 0)
-	lineageCLI(t, env, "", "revoke", "subject", "--before", time.Now().UTC().Format(time.RFC3339), "--", "zoe").check(t, 0)
+	lineageCLI(t, env, "", "revoke", "subject", "--before", iss.clock.now().UTC().Format(time.RFC3339), "--", "zoe").check(t, 0)
 	wantLineageActive(t, iss, zoe, false)
 	lineageCLI(t, env, "", "revoke", "client", "short-lived").check(t, 0)
 	lineageCLI(t, env, "", "revoke", "principal", "arn:aws:iam::111122223333:user/deployer").check(t, 0)
 
-	lineageCLI(t, env, "", "revoke", "subject", "--before", time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "zoe").check(t, 6)
+	lineageCLI(t, env, "", "revoke", "subject", "--before", iss.clock.now().Add(time.Hour).UTC().Format(time.RFC3339), "zoe").check(t, 6)
 	lineageCLI(t, env, "", "revoke", "subject").check(t, 2)
 	lineageCLI(t, env, "", "revoke", "galaxy", "x").check(t, 2)
 

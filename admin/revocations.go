@@ -73,6 +73,33 @@ func (s *Service) Revoke(ctx context.Context, actor string, in RevocationInput) 
 	return out, nil
 }
 
+// RevokeRoleSessions revokes every session of a role issued at or before
+// before (RFC 3339; default now, never in the future) and every token
+// minted with them — AWS's "revoke older sessions" (POST
+// /admin/v1/iam/roles/<name>/revoke-sessions).
+func (s *Service) RevokeRoleSessions(ctx context.Context, actor, role, before string) (Revocation, error) {
+	if _, err := s.iam.GetRole(ctx, role); err != nil {
+		return Revocation{}, err
+	}
+	var t time.Time
+	if before != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339, before); err != nil {
+			return Revocation{}, fmt.Errorf("%w: before: an RFC 3339 time", ErrInvalid)
+		}
+	}
+	ev, err := s.revs.RevokeBefore(ctx, store.ScopePrincipal, s.iam.Account().RoleARN(role), t)
+	if errors.Is(err, revocation.ErrInvalid) {
+		return Revocation{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err != nil {
+		return Revocation{}, err
+	}
+	out := Revocation{EventID: ev.ID, Revocation: ev.Revocation}
+	s.record(ctx, actor, "iam_role.revoke_sessions", "iam_role/"+role, nil, out)
+	return out, nil
+}
+
 // ListRevocations returns every live entry of the revocation set and the
 // event id it is current to.
 func (s *Service) ListRevocations(ctx context.Context) (revocation.Snapshot, error) {

@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/lineage-oss/lineage/clients"
@@ -154,6 +156,11 @@ func (s *Service) ReplaceClient(ctx context.Context, actor, id string, in Client
 	}
 	view := clientView(c, false)
 	s.record(ctx, actor, "client.replace", "client/"+id, clientView(old, false), view)
+	if !bytes.Equal(old.ActorPolicy, c.ActorPolicy) {
+		if err := s.policiesChanged(ctx); err != nil {
+			return ClientSecret{}, err
+		}
+	}
 	return ClientSecret{Client: view, Secret: secret}, nil
 }
 
@@ -426,7 +433,7 @@ func (s *Service) DeleteIAMUser(ctx context.Context, actor, name string) error {
 		return err
 	}
 	s.record(ctx, actor, "iam_user.delete", "iam_user/"+name, u, nil)
-	return nil
+	return s.policiesChanged(ctx)
 }
 
 // ListAccessKeys lists a user's access keys.
@@ -444,8 +451,21 @@ func (s *Service) CreateAccessKey(ctx context.Context, actor, user string) (iam.
 	return k, secret, nil
 }
 
-// DeactivateAccessKey makes an access key unusable at once.
+// DeactivateAccessKey makes an access key unusable at once. First — so
+// that nothing changes unless the rule is written — it revokes every token
+// minted with the user's credentials until now (a before-T rule for the
+// user's ARN, scope principal): tokens of the user's keys and of the role
+// sessions they assumed.
 func (s *Service) DeactivateAccessKey(ctx context.Context, actor, user, id string) (iam.AccessKeyView, error) {
+	keys, err := s.iam.ListAccessKeys(ctx, user)
+	if err != nil {
+		return iam.AccessKeyView{}, err
+	}
+	if slices.ContainsFunc(keys, func(k iam.AccessKeyView) bool { return k.ID == id && k.Status == "Active" }) {
+		if _, err := s.revs.RevokeBefore(ctx, store.ScopePrincipal, s.iam.Account().UserARN(user), time.Time{}); err != nil {
+			return iam.AccessKeyView{}, err
+		}
+	}
 	k, err := s.iam.DeactivateAccessKey(ctx, user, id)
 	if err != nil {
 		return iam.AccessKeyView{}, err
@@ -479,7 +499,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, name string) error {
 		return err
 	}
 	s.record(ctx, actor, "iam_role.delete", "iam_role/"+name, r, nil)
-	return nil
+	return s.policiesChanged(ctx)
 }
 
 // OrgPolicies returns the configured and the stored guardrails.
@@ -498,5 +518,30 @@ func (s *Service) PutOrgPolicies(ctx context.Context, actor string, policies []j
 		return f, err
 	}
 	s.record(ctx, actor, "org_policies.put", "org_policies", before, policies)
-	return findings(f), nil
+	return findings(f), s.policiesChanged(ctx)
+}
+
+// PutRolePolicies replaces the identity policies of a stored IAM role; the
+// tokens its sessions minted are re-evaluated at their next use.
+func (s *Service) PutRolePolicies(ctx context.Context, actor, name string, policies []json.RawMessage) (iam.RoleView, []iam.Finding, error) {
+	before, err := s.iam.GetRole(ctx, name)
+	if err != nil {
+		return iam.RoleView{}, nil, err
+	}
+	r, f, err := s.iam.PutRolePolicies(ctx, name, policies)
+	if err != nil {
+		return iam.RoleView{}, f, err
+	}
+	s.record(ctx, actor, "iam_role.put_policies", "iam_role/"+name, before, r)
+	return r, findings(f), s.policiesChanged(ctx)
+}
+
+// policiesChanged advances the account's policy generation after a change
+// of IAM policies: every instance re-evaluates IAM-minted tokens at their
+// next use, and a policy event tells resource servers to.
+func (s *Service) policiesChanged(ctx context.Context) error {
+	if _, err := s.revs.PoliciesChanged(ctx, s.iam.Account().ID); err != nil {
+		return fmt.Errorf("admin: the change is stored, but IAM-minted tokens see it only when their instances' decisions expire (30 s): %w", err)
+	}
+	return nil
 }

@@ -2,12 +2,17 @@ package iam
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/lineage-oss/lineage/iam/policy"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
 )
@@ -33,6 +38,7 @@ type Principal struct {
 	RoleName    string // sessions only
 	RoleARN     string // sessions only
 	SessionName string // sessions only
+	SourceARN   string // sessions only: the principal that assumed the role
 	AccessKeyID string
 	// IssuedAt is when the credential was issued: the session's start, or
 	// the access key's creation (aws:TokenIssueTime, iam_session_iat).
@@ -96,6 +102,11 @@ type Directory struct {
 	idKey       []byte
 	now         func() time.Time
 	rand        io.Reader
+	// parsed holds compiled policies by the SHA-256 of their stored text
+	// (canonical JSON), for the checks made at every token use.
+	parsed *lru.Cache[[sha256.Size]byte, *policy.Policy]
+	// rechecked holds StillAllowed's decisions by policy generation.
+	rechecked *expirable.LRU[string, bool]
 }
 
 type staticKey struct {
@@ -120,11 +131,16 @@ func NewDirectory(o Options) (*Directory, error) {
 	if err != nil {
 		return nil, err
 	}
+	parsed, err := lru.New[[sha256.Size]byte, *policy.Policy](parsedPolicies)
+	if err != nil {
+		return nil, fmt.Errorf("iam: policy cache: %w", err)
+	}
 	d := &Directory{
 		account: o.Account, users: map[string]store.IAMUser{}, roles: map[string]store.IAMRole{},
 		staticKeys: map[string]staticKey{}, org: o.Org, stores: o.Stores,
 		keySealer: keySealer, tokenSealer: tokenSealer, idKey: o.Keyring.Subkey(purposeIDs),
-		now: o.Now, rand: o.Rand,
+		now: o.Now, rand: o.Rand, parsed: parsed,
+		rechecked: expirable.NewLRU[string, bool](rechecks, nil, recheckTTL),
 	}
 	for _, u := range o.Users {
 		if _, dup := d.users[u.Name]; dup {
@@ -254,7 +270,7 @@ func (d *Directory) authenticateSession(ctx context.Context, id, token string) (
 	return s.SecretAccessKey, Principal{
 		ARN: d.account.AssumedRoleARN(r.Name, s.SessionName), UserID: r.ID + ":" + s.SessionName,
 		Account: d.account.ID, RoleName: r.Name, RoleARN: d.account.RoleARN(r.Name), SessionName: s.SessionName,
-		AccessKeyID: id, IssuedAt: time.Unix(s.IssuedAt, 0).UTC(), Policies: r.Policies, SessionPolicy: s.Policy,
+		SourceARN: s.SourceARN, AccessKeyID: id, IssuedAt: time.Unix(s.IssuedAt, 0).UTC(), Policies: r.Policies, SessionPolicy: s.Policy,
 	}, nil
 }
 

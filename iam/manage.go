@@ -371,6 +371,26 @@ func (d *Directory) DeleteRole(ctx context.Context, name string) (RoleView, erro
 	return d.roleView(r), nil
 }
 
+// PutRolePolicies replaces the identity policies of a stored role.
+func (d *Directory) PutRolePolicies(ctx context.Context, name string, policies []json.RawMessage) (RoleView, []Finding, error) {
+	if _, ok := d.roles[name]; ok {
+		return RoleView{}, nil, ErrReadOnly
+	}
+	findings, err := validatePolicies("policies", policy.KindIdentity, policies...)
+	if err != nil {
+		return RoleView{}, findings, err
+	}
+	r, err := d.stores.Roles.GetIAMRole(ctx, name)
+	if err != nil {
+		return RoleView{}, nil, fmt.Errorf("iam: %w", err)
+	}
+	r.Policies, r.UpdatedAt = policies, d.now().UTC()
+	if err := d.stores.Roles.UpdateIAMRole(ctx, r); err != nil {
+		return RoleView{}, nil, fmt.Errorf("iam: %w", err)
+	}
+	return d.roleView(r), findings, nil
+}
+
 // StoredOrgPolicies returns the guardrails set through the admin API (the
 // configured ones come first and are read-only).
 func (d *Directory) StoredOrgPolicies(ctx context.Context) (configured, stored []json.RawMessage, err error) {

@@ -29,6 +29,12 @@ type AccessTokenClaims struct {
 	ClientID  string       `json:"client_id"`
 	Scope     string       `json:"scope,omitempty"`
 	OriginJTI string       `json:"origin_jti"`
+	// IAM-minted tokens (CreateTokenWithIAM): the caller's ARN, the
+	// principal that assumed its role (sessions only) and when the
+	// credential used was issued (unix seconds).
+	IAMPrincipal  string `json:"iam_principal,omitempty"`
+	IAMSource     string `json:"iam_source,omitempty"`
+	IAMSessionIAT int64  `json:"iam_session_iat,omitempty"`
 }
 
 // AccessTokens mints RFC 9068 JWT access tokens with the current signing
@@ -48,6 +54,7 @@ type Grant struct {
 	Audience  []string
 	OriginJTI string // empty: this token starts a lineage (origin_jti = jti)
 	Lifetime  time.Duration
+	IAM       IAMIdentity // zero: not IAM-minted
 }
 
 // Mint signs an access token for g and returns it with its claims.
@@ -71,6 +78,10 @@ func (a *AccessTokens) Mint(g Grant) (string, AccessTokenClaims, error) {
 	}
 	if c.OriginJTI == "" {
 		c.OriginJTI = jti
+	}
+	if g.IAM.Principal != "" {
+		c.IAMPrincipal, c.IAMSource = g.IAM.Principal, g.IAM.Source
+		c.IAMSessionIAT = g.IAM.SessionIssuedAt.Unix()
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {

@@ -216,7 +216,16 @@ const codeLifetime = 5 * time.Minute
 
 // IssueCode stores a code for the request and the signed-in user and
 // returns the redirect URI carrying it (RFC 6749 §4.1.2, RFC 9207 iss).
+// When a policy denies sso-oauth:CreateToken for the user or the client
+// it returns ErrCreateTokenDenied; when that cannot be decided, a
+// temporarily_unavailable *fosite.RFC6749Error.
 func (p *Provider) IssueCode(ctx context.Context, req AuthorizeRequest, who Authentication) (string, error) {
+	switch err := p.guard.check(ctx, req.Client, who.Username, GrantAuthorizationCode, req.Scopes); {
+	case errors.Is(err, ErrCreateTokenDenied):
+		return "", err
+	case err != nil:
+		return "", fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
 	code, err := randomToken(p.opts.Rand)
 	if err != nil {
 		return "", err

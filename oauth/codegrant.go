@@ -45,6 +45,9 @@ type issuance struct {
 	// refreshScopes are the next refresh token's scopes: the original
 	// grant's, even when the access token was narrowed (RFC 6749 §6).
 	refreshScopes []string
+	// iam is the IAM caller of a CreateTokenWithIAM request, or the one a
+	// refreshed IAM-minted lineage was issued to (zero: none).
+	iam IAMIdentity
 }
 
 // IDTokenClaims are the claims of a lineage ID token (OpenID Connect Core
@@ -61,6 +64,10 @@ type IDTokenClaims struct {
 	SID       string       `json:"sid,omitempty"`
 	JTI       string       `json:"jti"`
 	OriginJTI string       `json:"origin_jti"`
+	// The IAM claims of an IAM-minted lineage, as in AccessTokenClaims.
+	IAMPrincipal  string `json:"iam_principal,omitempty"`
+	IAMSource     string `json:"iam_source,omitempty"`
+	IAMSessionIAT int64  `json:"iam_session_iat,omitempty"`
 }
 
 // authorizationCodeGrant exchanges an authorization code (RFC 6749 §4.1.3)
@@ -208,7 +215,7 @@ func (g *refreshTokenGrant) HandleTokenEndpointRequest(ctx context.Context, req 
 	session.grant = &issuance{
 		client: client, subject: rec.Subject, username: rec.Username, scopes: scopes, audience: rec.Audience,
 		originJTI: rec.OriginJTI, authTime: rec.AuthTime, sid: rec.SessionID,
-		familyIssuedAt: rec.FamilyIssuedAt, rotate: &rec, refreshScopes: rec.Scopes,
+		familyIssuedAt: rec.FamilyIssuedAt, rotate: &rec, refreshScopes: rec.Scopes, iam: recordIdentity(rec),
 	}
 	return nil
 }
@@ -271,7 +278,7 @@ func (p *Provider) issue(ctx context.Context, g *issuance, resp fosite.AccessRes
 	client := g.client
 	accessTTL := client.GetEffectiveLifespan(fosite.GrantTypeAuthorizationCode, fosite.AccessToken, p.opts.AccessTTL)
 	access, _, err := p.tokens.Mint(Grant{Subject: g.subject, ClientID: client.ID, Scopes: g.scopes,
-		Audience: g.audience, OriginJTI: g.originJTI, Lifetime: accessTTL})
+		Audience: g.audience, OriginJTI: g.originJTI, Lifetime: accessTTL, IAM: g.iam})
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
@@ -331,15 +338,18 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 		Hash: hashToken(token), OriginJTI: g.originJTI, ClientID: g.client.ID, Subject: g.subject,
 		Username: g.username, Scopes: refreshScopes, Audience: g.audience, AuthTime: g.authTime, SessionID: g.sid,
 		IssuedAt: now, FamilyIssuedAt: g.familyIssuedAt, ExpiresAt: expires,
+		IAMPrincipal: g.iam.Principal, IAMSource: g.iam.Source, IAMSessionIssuedAt: g.iam.SessionIssuedAt,
 	}
 	if g.rotate == nil {
 		err = p.refresh.CreateRefreshToken(ctx, next)
 	} else {
 		var st store.RevocationStatus
+		presented := recordIdentity(*g.rotate)
 		_, st, err = p.refresh.RotateRefreshTokenChecked(ctx, g.originJTI, g.rotate.Hash, now, next, store.RevocationQuery{
 			OriginJTI: g.rotate.OriginJTI, Subject: g.rotate.Subject, Client: g.rotate.ClientID,
+			Principals: presented.principals(),
 		})
-		if err == nil && p.revocations.Covers(st, revocation.Token{IssuedAt: g.rotate.IssuedAt}) {
+		if err == nil && p.revocations.Covers(st, revocation.Token{IssuedAt: g.rotate.IssuedAt, SessionIssuedAt: presented.SessionIssuedAt}) {
 			// The presented token is revoked: the next one, stored, is
 			// never handed out (and is covered by the same lineage or
 			// rule only if issued before T; nobody holds it either way).
@@ -375,6 +385,9 @@ func (p *Provider) idToken(g *issuance, accessToken string) (string, error) {
 	}
 	if g.rotate == nil {
 		c.Nonce = g.nonce
+	}
+	if g.iam.Principal != "" {
+		c.IAMPrincipal, c.IAMSource, c.IAMSessionIAT = g.iam.Principal, g.iam.Source, g.iam.SessionIssuedAt.Unix()
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/ory/fosite"
 
+	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/store"
 )
@@ -33,6 +34,8 @@ type Introspection struct {
 	Issuer    string       `json:"iss,omitempty"`
 	JTI       string       `json:"jti,omitempty"`
 	OriginJTI string       `json:"origin_jti,omitempty"`
+	// IAMPrincipal is the iam_principal of an IAM-minted token.
+	IAMPrincipal string `json:"iam_principal,omitempty"`
 }
 
 var inactive = Introspection{}
@@ -51,20 +54,12 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 		return inactive, err
 	}
 	token := form.Get("token")
-	if origin, ok := refreshOrigin(token); ok {
+	if _, ok := refreshOrigin(token); ok {
 		self, err := p.confidential(ctx, r, form, p.auth)
 		if err != nil {
 			return inactive, err
 		}
-		rec, active, err := p.activeRefreshToken(ctx, origin, token)
-		if err != nil || !active || rec.ClientID != self.ID {
-			return inactive, err
-		}
-		return Introspection{
-			Active: true, Scope: strings.Join(rec.Scopes, " "), ClientID: rec.ClientID, Username: rec.Username,
-			ExpiresAt: rec.ExpiresAt.Unix(), IssuedAt: rec.IssuedAt.Unix(), Subject: rec.Subject,
-			Audience: jwt.Audience(rec.Audience), Issuer: p.opts.Issuer, OriginJTI: rec.OriginJTI,
-		}, nil
+		return p.IntrospectFor(ctx, self, token)
 	}
 
 	// An access token is checked in one store round trip: the signature
@@ -92,13 +87,54 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	if !isAccess {
 		return p.introspectIDToken(ctx, self, token)
 	}
+	return p.introspectAccess(ctx, self, claims, check, read)
+}
+
+// IntrospectFor answers an introspection of token for the client self,
+// authenticated by the caller: by its credentials (Introspect) or by an IAM
+// principal allowed sso-oauth:IntrospectTokenWithIAM on it
+// (IntrospectTokenWithIAM). The rules are Introspect's.
+func (p *Provider) IntrospectFor(ctx context.Context, self *Client, token string) (Introspection, error) {
+	if token == "" {
+		return inactive, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
+	}
+	if origin, ok := refreshOrigin(token); ok {
+		rec, active, err := p.activeRefreshToken(ctx, origin, token)
+		if err != nil || !active || rec.ClientID != self.ID {
+			return inactive, err
+		}
+		return Introspection{
+			Active: true, Scope: strings.Join(rec.Scopes, " "), ClientID: rec.ClientID, Username: rec.Username,
+			ExpiresAt: rec.ExpiresAt.Unix(), IssuedAt: rec.IssuedAt.Unix(), Subject: rec.Subject,
+			Audience: jwt.Audience(rec.Audience), Issuer: p.opts.Issuer, OriginJTI: rec.OriginJTI,
+			IAMPrincipal: rec.IAMPrincipal,
+		}, nil
+	}
+	claims, isAccess := p.verifyAccessToken(token)
+	if !isAccess {
+		return p.introspectIDToken(ctx, self, token)
+	}
+	t := claims.revocationToken()
+	ids := storedIDs(p.clients, t.ClientID)
+	check, err := p.revocations.Check(ctx, t, ids)
+	if err != nil {
+		return inactive, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	return p.introspectAccess(ctx, self, claims, check, prefetched{src: p.clients, ids: ids, records: check.Clients})
+}
+
+// introspectAccess answers for a verified access token, its revocation
+// check done: another client's token only for a caller with the introspect
+// flag, and only while that client exists and is enabled; an IAM-minted
+// token only while the policies in force still allow what minted it.
+func (p *Provider) introspectAccess(ctx context.Context, self *Client, claims AccessTokenClaims, check revocation.Check, clients ClientSource) (Introspection, error) {
+	owner := self
 	if claims.ClientID != self.ID {
 		if !self.Introspect {
 			return inactive, nil
 		}
-		// Another client's token: active only while that client exists
-		// and is enabled.
-		_, err := getClient(ctx, read, claims.ClientID)
+		var err error
+		owner, err = getClient(ctx, clients, claims.ClientID)
 		if errors.Is(err, fosite.ErrNotFound) {
 			return inactive, nil
 		}
@@ -109,11 +145,14 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (Introspecti
 	if check.Revoked {
 		return inactive, nil
 	}
+	if ok, err := p.iamStillAllowed(ctx, claims, owner, check.PolicyGeneration); !ok {
+		return inactive, err
+	}
 	return Introspection{
 		Active: true, Scope: claims.Scope, ClientID: claims.ClientID, TokenType: "Bearer",
 		ExpiresAt: claims.ExpiresAt, IssuedAt: claims.IssuedAt, NotBefore: claims.NotBefore,
 		Subject: claims.Subject, Audience: claims.Audience, Issuer: claims.Issuer,
-		JTI: claims.JTI, OriginJTI: claims.OriginJTI,
+		JTI: claims.JTI, OriginJTI: claims.OriginJTI, IAMPrincipal: claims.IAMPrincipal,
 	}, nil
 }
 
@@ -194,8 +233,14 @@ func (p *Provider) verifyAccessToken(token string) (AccessTokenClaims, bool) {
 
 // revocationToken is what the revocation set needs to know of the token.
 func (c AccessTokenClaims) revocationToken() revocation.Token {
-	return revocation.Token{JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject, ClientID: c.ClientID,
+	t := revocation.Token{JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject, ClientID: c.ClientID,
 		IssuedAt: time.Unix(c.IssuedAt, 0)}
+	if c.IAMPrincipal != "" {
+		id := IAMIdentity{Principal: c.IAMPrincipal, Source: c.IAMSource, SessionIssuedAt: time.Unix(c.IAMSessionIAT, 0)}
+		t.Principals, t.SessionIssuedAt = id.principals(), id.SessionIssuedAt
+		t.PolicyAccount = iam.AccountOf(c.IAMPrincipal)
+	}
+	return t
 }
 
 // notRevoked checks a verified access token against the revocation set. It
@@ -229,8 +274,10 @@ func (p *Provider) activeRefreshToken(ctx context.Context, origin, token string)
 // refreshRevoked checks a refresh token's lineage, subject and client
 // against the revocation set.
 func (p *Provider) refreshRevoked(ctx context.Context, rec store.RefreshToken) (bool, error) {
+	id := recordIdentity(rec)
 	revoked, err := p.revocations.Revoked(ctx, revocation.Token{
 		OriginJTI: rec.OriginJTI, Subject: rec.Subject, ClientID: rec.ClientID, IssuedAt: rec.IssuedAt,
+		Principals: id.principals(), SessionIssuedAt: id.SessionIssuedAt,
 	})
 	if err != nil {
 		return true, fosite.ErrTemporarilyUnavailable.WithWrap(err)
@@ -256,7 +303,8 @@ func (p *Provider) introspectIDToken(ctx context.Context, self *Client, token st
 		return inactive, nil
 	}
 	if active, err := p.notRevoked(ctx, AccessTokenClaims{JTI: c.JTI, OriginJTI: c.OriginJTI, Subject: c.Subject,
-		ClientID: self.ID, IssuedAt: c.IssuedAt}); !active {
+		ClientID: self.ID, IssuedAt: c.IssuedAt, IAMPrincipal: c.IAMPrincipal, IAMSource: c.IAMSource,
+		IAMSessionIAT: c.IAMSessionIAT}); !active {
 		return inactive, err
 	}
 	return Introspection{

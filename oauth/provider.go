@@ -87,6 +87,11 @@ type Deps struct {
 	MAC *secrets.MAC
 	// Revocations is the revocation set every token is checked against.
 	Revocations *revocation.Set
+	// IAMPolicies re-evaluates IAM-minted tokens at use (nil: not at all).
+	IAMPolicies IAMPolicies
+	// Guard decides sso-oauth:CreateToken for the standard grants at
+	// every use (nil: no policy applies).
+	Guard Guard
 }
 
 // Provider is lineage's OAuth 2.0 / OpenID Connect core on fosite.
@@ -99,9 +104,11 @@ type Provider struct {
 	refresh         store.RefreshTokens
 	keys            *jwks.Set
 	revocations     *revocation.Set
+	iamPolicies     IAMPolicies
 	verified        *lru.Cache[[sha256.Size]byte, verifiedToken]
 	tokens          *AccessTokens
 	defaultAudience string
+	guard           createTokenGuard
 	opts            Options
 }
 
@@ -135,7 +142,8 @@ func New(opts Options, d Deps) (*Provider, error) {
 	tokens := &AccessTokens{issuer: opts.Issuer, keys: d.Keys, now: opts.Now, rand: opts.Rand}
 	p := &Provider{
 		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
-		revocations: d.Revocations, tokens: tokens, defaultAudience: audience, opts: opts,
+		revocations: d.Revocations, iamPolicies: d.IAMPolicies, tokens: tokens, defaultAudience: audience, opts: opts,
+		guard: createTokenGuard{guard: d.Guard, users: d.Users},
 	}
 	if opts.VerifiedTokens > 0 {
 		cache, err := lru.New[[sha256.Size]byte, verifiedToken](opts.VerifiedTokens)
@@ -170,6 +178,9 @@ func New(opts Options, d Deps) (*Provider, error) {
 func (p *Provider) Token(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	req, err := p.fosite.NewAccessRequest(ctx, r, &Session{})
 	if err != nil {
+		return err
+	}
+	if err := p.guardToken(ctx, req); err != nil {
 		return err
 	}
 	resp, err := p.fosite.NewAccessResponse(ctx, req)

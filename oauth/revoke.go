@@ -27,11 +27,16 @@ func (p *Provider) Revoke(ctx context.Context, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	self := caller.(*Client)
+	return p.RevokeFor(ctx, caller.(*Client), form.Get("token"))
+}
+
+// RevokeFor revokes token for the client self, authenticated by the
+// caller: by its secret (Revoke) or by an IAM principal allowed
+// sso-oauth:RevokeTokenWithIAM on it (RevokeTokenWithIAM).
+func (p *Provider) RevokeFor(ctx context.Context, self *Client, token string) error {
 	if !self.TokenRevocation {
 		return fosite.ErrInvalidRequest.WithHint("Token revocation is turned off for this client.")
 	}
-	token := form.Get("token")
 	if token == "" {
 		return fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}

@@ -72,8 +72,18 @@ type Token struct {
 	OriginJTI string
 	Subject   string
 	ClientID  string
-	Principal string // iam_principal, for IAM-minted tokens
 	IssuedAt  time.Time
+	// Principals are, for an IAM-minted token, the IAM principals whose
+	// before-T rules cover it (iam_principal — a user, or the role of a
+	// session — and iam_source, the principal that assumed the role).
+	Principals []string
+	// SessionIssuedAt is iam_session_iat: a principal's rule covers the
+	// token when the credential that minted it was issued at or before T
+	// (AWS "revoke older sessions"), whenever the token itself was.
+	SessionIssuedAt time.Time
+	// PolicyAccount is, for an IAM-minted token, its principal's account:
+	// the check reads that account's policy generation too.
+	PolicyAccount string
 }
 
 // Revoked reports whether an entry of the set covers t: its jti or its
@@ -90,6 +100,9 @@ func (s *Set) Revoked(ctx context.Context, t Token) (bool, error) {
 // client records read in the same round trip.
 type Check struct {
 	Revoked bool
+	// PolicyGeneration is the policy generation of the token's
+	// PolicyAccount (0: unchanged within the horizon).
+	PolicyGeneration int64
 	// Clients are the stored clients of the ids asked for that exist.
 	Clients map[string]store.Client
 }
@@ -98,14 +111,14 @@ type Check struct {
 // none is looked up) and the stored records of the clients clientIDs.
 func (s *Set) Check(ctx context.Context, t Token, clientIDs []string) (Check, error) {
 	st, err := s.store.RevocationStatus(ctx, store.RevocationQuery{
-		JTI: t.JTI, OriginJTI: t.OriginJTI, Subject: t.Subject, Client: t.ClientID, Principal: t.Principal,
-		ClientRecords: clientIDs,
+		JTI: t.JTI, OriginJTI: t.OriginJTI, Subject: t.Subject, Client: t.ClientID, Principals: t.Principals,
+		PolicyAccount: t.PolicyAccount, ClientRecords: clientIDs,
 	})
 	if err != nil {
 		s.opts.Observer.Checked(false, err)
 		return Check{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return Check{Revoked: s.Covers(st, t), Clients: st.Clients}, nil
+	return Check{Revoked: s.Covers(st, t), PolicyGeneration: st.PolicyGeneration, Clients: st.Clients}, nil
 }
 
 // Covers reports whether what the store holds for a token (st, read for
@@ -113,8 +126,12 @@ func (s *Set) Check(ctx context.Context, t Token, clientIDs []string) (Check, er
 // iat <= T.
 func (s *Set) Covers(st store.RevocationStatus, t Token) bool {
 	iat := t.IssuedAt.Unix()
+	sessionIAT := iat
+	if !t.SessionIssuedAt.IsZero() {
+		sessionIAT = t.SessionIssuedAt.Unix()
+	}
 	revoked := st.JTI || st.OriginJTI ||
-		covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, iat)
+		covers(st.SubjectBefore, iat) || covers(st.ClientBefore, iat) || covers(st.PrincipalBefore, sessionIAT)
 	s.opts.Observer.Checked(revoked, nil)
 	return revoked
 }
@@ -164,6 +181,15 @@ func (s *Set) RevokeBefore(ctx context.Context, scope, id string, before time.Ti
 		Kind: store.RevokeBefore, ID: id, Scope: scope, Before: before.Unix(),
 		Until: s.until(before.Add(s.opts.Horizon)),
 	})
+}
+
+// PoliciesChanged records that the IAM policies of account changed: its
+// policy generation advances, and a policy event tells every verifier to
+// re-check the account's IAM-minted tokens (DESIGN.md "Revocation
+// events").
+func (s *Set) PoliciesChanged(ctx context.Context, account string) (store.RevocationEvent, error) {
+	return s.put(ctx, store.Revocation{Kind: store.RevokePolicy, Scope: store.ScopeAccount, ID: account,
+		Until: s.until(s.opts.Now().Add(s.opts.Horizon))})
 }
 
 // until is when an entry for tokens that expire at last can go.

@@ -42,7 +42,7 @@ func TestRevokedCoversTheRightTokens(t *testing.T) {
 	ctx := context.Background()
 	issued := clk.now().Add(-time.Minute)
 	tok := func(mod func(*revocation.Token)) revocation.Token {
-		t := revocation.Token{JTI: "j1", OriginJTI: "o1", Subject: "zoe", ClientID: "web", Principal: "arn:aws:iam::1:user/x", IssuedAt: issued}
+		t := revocation.Token{JTI: "j1", OriginJTI: "o1", Subject: "zoe", ClientID: "web", Principals: []string{"arn:aws:iam::1:user/x"}, IssuedAt: issued}
 		if mod != nil {
 			mod(&t)
 		}
@@ -84,10 +84,41 @@ func TestRevokedCoversTheRightTokens(t *testing.T) {
 			{"issued at T (same second)", at, true},
 			{"issued after T", at.Add(2 * time.Second), false},
 		} {
-			got, err := set.Revoked(ctx, revocation.Token{JTI: "j4", OriginJTI: "o4", Subject: "zoe", ClientID: "web", Principal: "arn:aws:iam::1:user/x", IssuedAt: tt.iat})
+			got, err := set.Revoked(ctx, revocation.Token{JTI: "j4", OriginJTI: "o4", Subject: "zoe", ClientID: "web", Principals: []string{"arn:aws:iam::1:user/x"}, IssuedAt: tt.iat})
 			if err != nil || got != tt.want {
 				t.Fatalf("%s rule, token %s: %v %v, want %v", scope, tt.name, got, err, tt.want)
 			}
+		}
+	}
+}
+
+// TestPrincipalRulesCoverTheSession: a principal's rule covers a token by
+// the issue time of the credential that minted it (iam_session_iat), so a
+// token minted after T with a session from before T is revoked; any of the
+// token's principals (the session's role, the one that assumed it) counts;
+// subject and client rules still go by the token's iat.
+func TestPrincipalRulesCoverTheSession(t *testing.T) {
+	set, clk := newSet(t)
+	ctx := context.Background()
+	at := clk.now()
+	if _, err := set.RevokeBefore(ctx, store.ScopePrincipal, "arn:aws:iam::1:user/ci", at); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		principals []string
+		session    time.Time
+		iat        time.Time
+		want       bool
+	}{
+		{"token after T, session before T", []string{"arn:aws:iam::1:role/App", "arn:aws:iam::1:user/ci"}, at.Add(-time.Minute), at.Add(time.Hour), true},
+		{"token before T, session after T", []string{"arn:aws:iam::1:role/App", "arn:aws:iam::1:user/ci"}, at.Add(2 * time.Second), at.Add(-time.Hour), false},
+		{"another principal", []string{"arn:aws:iam::1:role/App", "arn:aws:iam::1:user/other"}, at.Add(-time.Minute), at.Add(-time.Minute), false},
+		{"no session time: the token's iat", []string{"arn:aws:iam::1:user/ci"}, time.Time{}, at, true},
+	} {
+		got, err := set.Revoked(ctx, revocation.Token{JTI: "j", OriginJTI: "o", Principals: tt.principals, SessionIssuedAt: tt.session, IssuedAt: tt.iat})
+		if err != nil || got != tt.want {
+			t.Fatalf("%s: %v %v, want %v", tt.name, got, err, tt.want)
 		}
 	}
 }
@@ -195,5 +226,24 @@ func TestHubWakesSubscribersAndCapsStreams(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the hub never woke its subscribers")
 		}
+	}
+}
+
+func TestPoliciesChangedAdvancesTheGeneration(t *testing.T) {
+	set, _ := newSet(t)
+	ctx := context.Background()
+	tok := revocation.Token{JTI: "j", OriginJTI: "o", PolicyAccount: "111122223333"}
+	for want := int64(0); want < 3; want++ {
+		c, err := set.Check(ctx, tok, nil)
+		if err != nil || c.PolicyGeneration != want || c.Revoked {
+			t.Fatalf("generation %d: %+v %v", want, c, err)
+		}
+		ev, err := set.PoliciesChanged(ctx, "111122223333")
+		if err != nil || ev.Kind != store.RevokePolicy || ev.Scope != store.ScopeAccount || ev.Revocation.ID != "111122223333" || ev.ID == "" {
+			t.Fatalf("PoliciesChanged: %+v %v", ev, err)
+		}
+	}
+	if c, _ := set.Check(ctx, revocation.Token{JTI: "j", PolicyAccount: "444455556666"}, nil); c.PolicyGeneration != 0 {
+		t.Fatalf("another account's generation %d", c.PolicyGeneration)
 	}
 }

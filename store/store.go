@@ -297,6 +297,13 @@ type RefreshToken struct {
 	// RotatedAt is when the token was exchanged; zero while it is the
 	// family's current token.
 	RotatedAt time.Time `json:"rotated_at,omitzero"`
+	// IAMPrincipal, IAMSource and IAMSessionIssuedAt are, for a token
+	// minted through CreateTokenWithIAM, the IAM caller it was issued to
+	// (the claims iam_principal, iam_source and iam_session_iat): the
+	// principals' before-T rules cover the token too.
+	IAMPrincipal       string    `json:"iam_principal,omitempty"`
+	IAMSource          string    `json:"iam_source,omitempty"`
+	IAMSessionIssuedAt time.Time `json:"iam_session_iat,omitzero"`
 }
 
 // RefreshTokens stores refresh-token families. Rotation is one atomic step
@@ -433,7 +440,13 @@ type RevocationQuery struct {
 	OriginJTI string
 	Subject   string
 	Client    string
-	Principal string
+	// Principals are the IAM principals whose before-T rules can cover
+	// the token: for an IAM-minted token the caller (a user, or the role
+	// of a session) and the principal whose credentials assumed the role.
+	Principals []string
+	// PolicyAccount is the account whose policy generation to read (for
+	// an IAM-minted token: its policies are re-evaluated when they change).
+	PolicyAccount string
 	// ClientRecords are ids of stored clients to read in the same round
 	// trip (an introspection reads its caller and the token's client with
 	// the check).
@@ -444,11 +457,15 @@ type RevocationQuery struct {
 // the jti and the origin_jti are revoked, and the T of each before-T rule
 // (0: none).
 type RevocationStatus struct {
-	JTI             bool
-	OriginJTI       bool
-	SubjectBefore   int64
-	ClientBefore    int64
+	JTI           bool
+	OriginJTI     bool
+	SubjectBefore int64
+	ClientBefore  int64
+	// PrincipalBefore is the latest T of the Principals' rules.
 	PrincipalBefore int64
+	// PolicyGeneration is how many times PolicyAccount's policies changed
+	// within the revocation horizon (0: not since).
+	PolicyGeneration int64
 	// Clients holds the stored clients of ClientRecords that exist, by id
 	// (enabled or not); an id without a record is absent.
 	Clients map[string]Client

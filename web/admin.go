@@ -95,6 +95,8 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	g.POST("/iam/roles", h.createRole)
 	g.GET("/iam/roles/:name", h.getRole)
 	g.DELETE("/iam/roles/:name", h.deleteRole)
+	g.POST("/iam/roles/:name/revoke-sessions", h.revokeRoleSessions)
+	g.PUT("/iam/roles/:name/policies", h.putRolePolicies)
 	g.GET("/iam/org-policies", h.getOrgPolicies)
 	g.PUT("/iam/org-policies", h.putOrgPolicies)
 	return e
@@ -395,6 +397,24 @@ func (h *adminHandlers) revoke(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+func (h *adminHandlers) revokeRoleSessions(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Before string `json:"before"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	out, err := h.svc.RevokeRoleSessions(c.Request().Context(), h.actor, name, in.Before)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
 // adminError maps domain errors to HTTP (DESIGN.md "HTTP surface": errors
 // are {"error","error_description"}).
 func adminError(err error) (int, oauthError) {
@@ -580,6 +600,24 @@ func (h *adminHandlers) getOrgPolicies(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"configured": configured, "policies": stored})
+}
+
+func (h *adminHandlers) putRolePolicies(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Policies []json.RawMessage `json:"policies"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	r, f, err := h.svc.PutRolePolicies(c.Request().Context(), h.actor, name, in.Policies)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"role": r, "findings": f})
 }
 
 func (h *adminHandlers) putOrgPolicies(c echo.Context) error {

@@ -32,6 +32,15 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			renderSTS(c, se)
 			return
 		}
+		if c.QueryParam("aws_iam") == "t" {
+			e := toAWSError(err)
+			if e.status >= http.StatusInternalServerError {
+				logger.ErrorContext(c.Request().Context(), "aws_iam request failed",
+					"method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())
+			}
+			renderAWS(c, e)
+			return
+		}
 		status, body := render(err)
 		switch {
 		case status == http.StatusServiceUnavailable:

@@ -168,7 +168,16 @@ func (f *Flows) authorize(c echo.Context) error {
 	}
 	to, err := f.Provider.IssueCode(ctx, req, oauth.Authentication{Username: sess.Username, AuthTime: sess.AuthTime,
 		SessionID: login.SessionID(f.cookie(c, "lineage_session"))})
-	if err != nil {
+	var rfc *fosite.RFC6749Error
+	switch {
+	case errors.Is(err, oauth.ErrCreateTokenDenied):
+		// Shown to the user, never sent to the client: the application
+		// learns nothing of the account's policies.
+		return f.errorPage(c, http.StatusForbidden, "Sign-in not allowed",
+			"An administrator's policy does not allow this application to issue tokens for this account. Contact your administrator.")
+	case errors.As(err, &rfc):
+		return f.authorizeError(c, redirectErr(req, rfc))
+	case err != nil:
 		return f.authorizeError(c, redirectErr(req, fosite.ErrServerError.WithWrap(err)))
 	}
 	return c.Redirect(http.StatusFound, to)

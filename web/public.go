@@ -38,7 +38,7 @@ type Options struct {
 }
 
 // NewPublic returns the handler of the public listener (the issuer URL).
-func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS, flows *Flows, stream *RevocationStream) http.Handler {
+func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS, sso *SSOOIDC, flows *Flows, stream *RevocationStream) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
@@ -49,6 +49,7 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 	}
 	e.Use(accessLog(opts.Logger))
 	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", opts.MaxBodyBytes)))
+	e.Use(requestOrigin)
 
 	discovery := newDiscovery(opts)
 	e.GET("/.well-known/openid-configuration", discovery.serve)
@@ -57,10 +58,27 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 		c.Response().Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(opts.JWKSMaxAge.Seconds())))
 		return c.JSON(http.StatusOK, keys.Public())
 	})
+	// aws_iam=t selects the IAM flavour of /token, /introspect and /revoke
+	// (SigV4, JSON); without an IAM directory it is refused.
+	iamFlavour := func(c echo.Context, h func(echo.Context) error) (bool, error) {
+		if c.QueryParam("aws_iam") != "t" {
+			return false, nil
+		}
+		if sso == nil {
+			return true, &awsError{http.StatusBadRequest, "InvalidRequestException", "invalid_request", "IAM is not configured on this issuer.", nil}
+		}
+		return true, h(c)
+	}
 	e.POST("/token", func(c echo.Context) error {
+		if ok, err := iamFlavour(c, sso.createToken); ok {
+			return err
+		}
 		return provider.Token(c.Request().Context(), c.Response(), c.Request())
 	})
 	e.POST("/introspect", func(c echo.Context) error {
+		if ok, err := iamFlavour(c, sso.introspect); ok {
+			return err
+		}
 		out, err := provider.Introspect(c.Request().Context(), c.Request())
 		if err != nil {
 			return err
@@ -69,6 +87,9 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 		return c.JSON(http.StatusOK, out)
 	})
 	e.POST("/revoke", func(c echo.Context) error {
+		if ok, err := iamFlavour(c, sso.revoke); ok {
+			return err
+		}
 		if err := provider.Revoke(c.Request().Context(), c.Request()); err != nil {
 			return err
 		}

@@ -141,6 +141,10 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		return err
 	}
 	a.hub = revocation.NewHub(revocations, streamsPerClient, d.logger, m)
+	directory, err := newIAMDirectory(cfg, keyring, a.store, d)
+	if err != nil {
+		return err
+	}
 	provider, err := oauth.New(oauth.Options{
 		Issuer:            cfg.Issuer,
 		AccessTTL:         cfg.Tokens.AccessTTL.D(),
@@ -156,7 +160,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Rand:              d.rand,
 		Logger:            d.logger,
 	}, oauth.Deps{Clients: registry, Users: people, Nonces: a.store, Codes: a.store, Refresh: a.store, Keys: a.keys, MAC: mac,
-		Revocations: revocations})
+		Revocations: revocations, Guard: &createTokenGuard{dir: directory, logger: d.logger}, IAMPolicies: directory})
 	if err != nil {
 		return err
 	}
@@ -164,11 +168,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 	if err != nil {
 		return err
 	}
-	directory, err := newIAMDirectory(cfg, keyring, a.store, d)
-	if err != nil {
-		return err
-	}
-	sts, err := newSTS(cfg, directory, d)
+	sts, sso, err := newIAMEndpoints(cfg, directory, provider, d)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Logger:         d.logger,
 		Ready:          a.ready,
 		Metrics:        m,
-	}, provider, a.keys, sts, flows, web.NewRevocationStream(provider, revocations, a.hub, streams))
+	}, provider, a.keys, sts, sso, flows, web.NewRevocationStream(provider, revocations, a.hub, streams))
 	return nil
 }
 
@@ -243,19 +243,28 @@ func newIAMDirectory(cfg config.Config, keyring *secrets.Keyring, st store.Store
 	return iam.NewDirectory(opts)
 }
 
-// newSTS builds the STS endpoint, which authenticates with SigV4 (service
-// sts).
-func newSTS(cfg config.Config, dir *iam.Directory, d deps) (*web.STS, error) {
+// newIAMEndpoints builds the endpoints that authenticate with SigV4: STS
+// (signing name sts) and the aws_iam=t operations (sso-oauth), each
+// accepting only its own signing name.
+func newIAMEndpoints(cfg config.Config, dir *iam.Directory, provider *oauth.Provider, d deps) (*web.STS, *web.SSOOIDC, error) {
 	issuer, err := url.Parse(cfg.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("issuer: %w", err)
+		return nil, nil, fmt.Errorf("issuer: %w", err)
 	}
-	verifier, err := sigv4.New(sigv4.Options{Region: cfg.IAM.Region, Services: []string{"sts"}, Host: issuer.Host,
-		Now: d.now, MaxBodyBytes: cfg.HTTP.MaxBodyBytes})
+	verifier := func(service string) (*sigv4.Verifier, error) {
+		return sigv4.New(sigv4.Options{Region: cfg.IAM.Region, Services: []string{service}, Host: issuer.Host,
+			Now: d.now, MaxBodyBytes: cfg.HTTP.MaxBodyBytes})
+	}
+	stsVerifier, err := verifier("sts")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &web.STS{Directory: dir, Verifier: verifier, Now: d.now}, nil
+	ssoVerifier, err := verifier("sso-oauth")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &web.STS{Directory: dir, Verifier: stsVerifier, Now: d.now},
+		&web.SSOOIDC{Directory: dir, Verifier: ssoVerifier, Provider: provider, Now: d.now}, nil
 }
 
 // verifiedTokens is how many verified tokens an instance remembers, so

@@ -177,6 +177,10 @@ type accessClaims struct {
 	ClientID  string `json:"client_id"`
 	Scope     string `json:"scope"`
 	OriginJTI string `json:"origin_jti"`
+	// IAM-minted tokens only.
+	IAMPrincipal  string `json:"iam_principal"`
+	IAMSource     string `json:"iam_source"`
+	IAMSessionIAT int64  `json:"iam_session_iat"`
 }
 
 // verifyAccessToken verifies token against the served JWKS with go-jose

@@ -93,15 +93,16 @@ func serve(ctx context.Context, cfg config.Config, demo *demoClient, stdout, std
 		public.close()
 		return err
 	}
-	errc := make(chan error, 2)
-	go func() { errc <- public.serve() }()
-	go func() { errc <- admin.serve() }()
-	go a.run(ctx)
-
+	// Announced before serving: once /health/ready answers, the banner
+	// (and the demo's curl line) is out.
 	logger.Info("lineage started", "issuer", cfg.Issuer, "public", public.addr(), "admin", admin.addr(), "store", a.storeKind)
 	if demo != nil {
 		printDemo(stdout, cfg.Issuer, admin.addr(), demo)
 	}
+	errc := make(chan error, 2)
+	go func() { errc <- public.serve() }()
+	go func() { errc <- admin.serve() }()
+	go a.run(ctx)
 
 	select {
 	case err := <-errc:

@@ -30,6 +30,12 @@ type Claims struct {
 	// IAMPrincipal is the ARN of the IAM caller of an IAM-minted token
 	// (iam_principal), empty otherwise.
 	IAMPrincipal string
+	// IAMSource is, for a token minted with a role session, the principal
+	// that assumed the role (iam_source).
+	IAMSource string
+	// IAMSessionIssuedAt is when the IAM credential that minted the token
+	// was issued (iam_session_iat); zero for other tokens.
+	IAMSessionIssuedAt time.Time
 	// Raw holds every claim as decoded by encoding/json.
 	Raw map[string]any
 }
@@ -52,6 +58,8 @@ type wireClaims struct {
 	ClientID     string           `json:"client_id"`
 	Scope        string           `json:"scope"`
 	IAMPrincipal string           `json:"iam_principal"`
+	IAMSource    string           `json:"iam_source"`
+	IAMSessionAt *jwt.NumericDate `json:"iam_session_iat"`
 }
 
 // parseClaims decodes a verified payload and checks the claims that do
@@ -95,6 +103,10 @@ func parseClaims(payload []byte, issuer, audience string) (Claims, error) {
 	}
 	if w.NotBefore != nil {
 		c.NotBefore = w.NotBefore.Time()
+	}
+	c.IAMSource = w.IAMSource
+	if w.IAMSessionAt != nil {
+		c.IAMSessionIssuedAt = w.IAMSessionAt.Time()
 	}
 	return c, nil
 }

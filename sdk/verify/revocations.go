@@ -128,7 +128,7 @@ func (s *revocationSet) revoked(c *Claims) bool {
 	if len(s.before) == 0 {
 		return false
 	}
-	for _, k := range [...]ruleKey{{scopeSubject, c.Subject}, {scopeClient, c.ClientID}, {scopePrincipal, c.IAMPrincipal}} {
+	for _, k := range [...]ruleKey{{scopeSubject, c.Subject}, {scopeClient, c.ClientID}} {
 		if k.id == "" {
 			continue
 		}
@@ -136,7 +136,43 @@ func (s *revocationSet) revoked(c *Claims) bool {
 			return true
 		}
 	}
+	// A principal's rule goes by the issue time of the credential that
+	// minted the token (iam_session_iat): AWS "revoke older sessions".
+	sessionIAT := iat
+	if !c.IAMSessionIssuedAt.IsZero() {
+		sessionIAT = c.IAMSessionIssuedAt.Unix()
+	}
+	for _, arn := range [...]string{c.IAMPrincipal, c.IAMSource} {
+		if arn == "" {
+			continue
+		}
+		for _, id := range [...]string{arn, principalRuleID(arn)} {
+			if m, ok := s.before[ruleKey{scopePrincipal, id}]; ok && sessionIAT <= m.at {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+// principalRuleID is the id of the rules that cover a role session
+// besides its own: its role's (arn:…:sts::<account>:assumed-role/<role>/<session>
+// → arn:…:iam::<account>:role/<role>), as the issuer writes them; the SDK
+// does not import the issuer's iam package.
+func principalRuleID(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" {
+		return arn
+	}
+	rest, ok := strings.CutPrefix(parts[5], "assumed-role/")
+	if !ok {
+		return arn
+	}
+	role, _, ok := strings.Cut(rest, "/")
+	if !ok || role == "" {
+		return arn
+	}
+	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + role
 }
 
 // policyChange returns when the policies of account last changed; for an

@@ -143,6 +143,7 @@ func TestRevocationSet(t *testing.T) {
 	s.apply(entry{Kind: kindJTI, ID: "j2", Until: 2_000}, 0)
 	s.apply(entry{Kind: kindOrigin, ID: "o3", Until: 3_000}, 0)
 	s.apply(entry{Kind: kindBefore, Scope: scopePrincipal, ID: "arn:aws:sts::1:assumed-role/R/s", Before: 1_000, Until: 5_000}, 0)
+	s.apply(entry{Kind: kindBefore, Scope: scopePrincipal, ID: "arn:aws:iam::1:role/Revoked", Before: 1_000, Until: 5_000}, 0)
 	if s.apply(entry{Kind: "future-kind", ID: "x", Until: 5_000}, 0) {
 		t.Fatal("an unknown kind was applied")
 	}
@@ -158,6 +159,16 @@ func TestRevocationSet(t *testing.T) {
 		{"jti", token(func(c *Claims) { c.Subject, c.JTI = "bob", "j2" }), true},
 		{"origin_jti", token(func(c *Claims) { c.Subject, c.OriginJTI = "bob", "o3" }), true},
 		{"principal", token(func(c *Claims) { c.Subject, c.IAMPrincipal = "bob", "arn:aws:sts::1:assumed-role/R/s" }), true},
+		{"a session of a revoked role", token(func(c *Claims) { c.Subject, c.IAMPrincipal = "bob", "arn:aws:sts::1:assumed-role/Revoked/x" }), true},
+		{"a session of a revoked role, token after T, session before", token(func(c *Claims) {
+			c.Subject, c.IAMPrincipal, c.IssuedAt, c.IAMSessionIssuedAt = "bob", "arn:aws:sts::1:assumed-role/Revoked/x", iat.Add(time.Hour), iat
+		}), true},
+		{"a session of a revoked role begun after T", token(func(c *Claims) {
+			c.Subject, c.IAMPrincipal, c.IAMSessionIssuedAt = "bob", "arn:aws:sts::1:assumed-role/Revoked/x", iat.Add(time.Second)
+		}), false},
+		{"assumed by a revoked principal", token(func(c *Claims) {
+			c.Subject, c.IAMPrincipal, c.IAMSource = "bob", "arn:aws:sts::1:assumed-role/Other/x", "arn:aws:sts::1:assumed-role/R/s"
+		}), true},
 	}
 	for _, tc := range tests {
 		if got := s.revoked(tc.token); got != tc.revoked {
@@ -169,7 +180,7 @@ func TestRevocationSet(t *testing.T) {
 		t.Fatal("forgotten within the leeway")
 	}
 	s.sweep(2_031)
-	if s.revoked(token(func(c *Claims) { c.Subject, c.JTI = "bob", "j2" })) || s.size() != 3 {
+	if s.revoked(token(func(c *Claims) { c.Subject, c.JTI = "bob", "j2" })) || s.size() != 4 {
 		t.Fatalf("not forgotten after until + leeway (%d entries)", s.size())
 	}
 	s.sweep(10_000)

@@ -96,11 +96,14 @@ func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (
 		return e.value
 	}
 	st := store.RevocationStatus{
-		JTI:             value(store.RevokeJTI, "", q.JTI) != 0,
-		OriginJTI:       value(store.RevokeOrigin, "", q.OriginJTI) != 0,
-		SubjectBefore:   value(store.RevokeBefore, store.ScopeSubject, q.Subject),
-		ClientBefore:    value(store.RevokeBefore, store.ScopeClient, q.Client),
-		PrincipalBefore: value(store.RevokeBefore, store.ScopePrincipal, q.Principal),
+		JTI:           value(store.RevokeJTI, "", q.JTI) != 0,
+		OriginJTI:     value(store.RevokeOrigin, "", q.OriginJTI) != 0,
+		SubjectBefore: value(store.RevokeBefore, store.ScopeSubject, q.Subject),
+		ClientBefore:  value(store.RevokeBefore, store.ScopeClient, q.Client),
+	}
+	st.PolicyGeneration = value(store.RevokePolicy, store.ScopeAccount, q.PolicyAccount)
+	for _, id := range q.Principals {
+		st.PrincipalBefore = max(st.PrincipalBefore, value(store.RevokeBefore, store.ScopePrincipal, id))
 	}
 	for _, id := range q.ClientRecords {
 		if c, ok := s.clients[id]; ok {

@@ -195,7 +195,7 @@ func (s *Store) writeAcknowledged(ctx context.Context, key string, replicas int,
 // once), never one MGET or script.
 func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (store.RevocationStatus, error) {
 	const op = "revocation status"
-	if q.JTI == "" && q.OriginJTI == "" && q.Subject == "" && q.Client == "" && q.Principal == "" && len(q.ClientRecords) == 0 {
+	if q.JTI == "" && q.OriginJTI == "" && q.Subject == "" && q.Client == "" && len(q.Principals) == 0 && q.PolicyAccount == "" && len(q.ClientRecords) == 0 {
 		return store.RevocationStatus{}, nil // nothing to read
 	}
 	var read func() (store.RevocationStatus, error)
@@ -216,7 +216,8 @@ func (s *Store) RevocationStatus(ctx context.Context, q store.RevocationQuery) (
 func (s *Store) queueRevocationStatus(ctx context.Context, p goredis.Pipeliner, q store.RevocationQuery) func() (store.RevocationStatus, error) {
 	const op = "revocation status"
 	var jti, origin *goredis.IntCmd
-	var subject, client, principal *goredis.StringCmd
+	var subject, client, generation *goredis.StringCmd
+	var principals []*goredis.StringCmd
 	var clients []*goredis.StringCmd
 	if q.JTI != "" {
 		jti = p.Exists(ctx, revokedJTIKey(q.JTI))
@@ -230,8 +231,11 @@ func (s *Store) queueRevocationStatus(ctx context.Context, p goredis.Pipeliner, 
 	if q.Client != "" {
 		client = p.Get(ctx, revokedBeforeKey(store.ScopeClient, q.Client))
 	}
-	if q.Principal != "" {
-		principal = p.Get(ctx, revokedBeforeKey(store.ScopePrincipal, q.Principal))
+	if q.PolicyAccount != "" {
+		generation = p.Get(ctx, policyGenerationKey(q.PolicyAccount))
+	}
+	for _, id := range q.Principals {
+		principals = append(principals, p.Get(ctx, revokedBeforeKey(store.ScopePrincipal, id)))
 	}
 	for _, id := range q.ClientRecords {
 		clients = append(clients, p.Get(ctx, s.clients.key(id)))
@@ -241,11 +245,18 @@ func (s *Store) queueRevocationStatus(ctx context.Context, p goredis.Pipeliner, 
 		var errs [5]error
 		st.JTI, errs[0] = readRevoked(jti)
 		st.OriginJTI, errs[1] = readRevoked(origin)
-		st.SubjectBefore, errs[2] = readBefore(subject)
-		st.ClientBefore, errs[3] = readBefore(client)
-		st.PrincipalBefore, errs[4] = readBefore(principal)
+		st.SubjectBefore, errs[2] = readInt(subject)
+		st.ClientBefore, errs[3] = readInt(client)
+		st.PolicyGeneration, errs[4] = readInt(generation)
 		if err := cmp.Or(errs[:]...); err != nil {
 			return store.RevocationStatus{}, unavailable(op, err)
+		}
+		for _, cmd := range principals {
+			before, err := readInt(cmd)
+			if err != nil {
+				return store.RevocationStatus{}, unavailable(op, err)
+			}
+			st.PrincipalBefore = max(st.PrincipalBefore, before)
 		}
 		for i, cmd := range clients {
 			b, err := cmd.Bytes()
@@ -280,7 +291,7 @@ func readRevoked(c *goredis.IntCmd) (bool, error) {
 
 // readBefore reads the reply of GET of a before rule: its T, 0 when the
 // rule is not there or GET was not sent.
-func readBefore(c *goredis.StringCmd) (int64, error) {
+func readInt(c *goredis.StringCmd) (int64, error) {
 	if c == nil {
 		return 0, nil
 	}
@@ -293,7 +304,7 @@ func readBefore(c *goredis.StringCmd) (int64, error) {
 	}
 	t, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("decode: before rule: %w", err)
+		return 0, fmt.Errorf("decode: an integer entry: %w", err)
 	}
 	return t, nil
 }

@@ -33,18 +33,21 @@ func refreshTokenTests() []test {
 func fullRefreshToken(originJTI, token string, expiresAt time.Time) store.RefreshToken {
 	familyIssued := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.FixedZone("UTC-3", -3*3600))
 	return store.RefreshToken{
-		Hash:           tokenHash(token),
-		OriginJTI:      originJTI,
-		ClientID:       "web",
-		Subject:        "2c1b8a4e-user",
-		Username:       "alice",
-		Scopes:         []string{"openid", "offline_access", "api:read"},
-		Audience:       []string{"https://api.example.com", "urn:example:aud"},
-		AuthTime:       familyIssued.Add(-time.Minute),
-		SessionID:      "sid-ünïcode",
-		IssuedAt:       time.Now(),
-		FamilyIssuedAt: familyIssued,
-		ExpiresAt:      expiresAt,
+		Hash:               tokenHash(token),
+		OriginJTI:          originJTI,
+		ClientID:           "web",
+		Subject:            "2c1b8a4e-user",
+		Username:           "alice",
+		Scopes:             []string{"openid", "offline_access", "api:read"},
+		Audience:           []string{"https://api.example.com", "urn:example:aud"},
+		AuthTime:           familyIssued.Add(-time.Minute),
+		SessionID:          "sid-ünïcode",
+		IssuedAt:           time.Now(),
+		FamilyIssuedAt:     familyIssued,
+		ExpiresAt:          expiresAt,
+		IAMPrincipal:       "arn:aws:sts::111122223333:assumed-role/App/job-1",
+		IAMSource:          "arn:aws:iam::111122223333:user/ci",
+		IAMSessionIssuedAt: familyIssued.Add(-time.Hour),
 	}
 }
 

@@ -140,10 +140,11 @@ func testRevocationRoundTrip(t *testing.T, s store.Store) {
 
 	all := store.RevocationQuery{
 		JTI: "jti-1", OriginJTI: "origin-1",
-		Subject: "alice", Client: "web", Principal: "arn:aws:iam::111122223333:role/x",
+		Subject: "alice", Client: "web", Principals: []string{"arn:aws:iam::111122223333:user/y", "arn:aws:iam::111122223333:role/x"},
+		PolicyAccount: "111122223333",
 	}
 	wantStatus(t, s, "every field", all, store.RevocationStatus{
-		JTI: true, OriginJTI: true, SubjectBefore: 100, ClientBefore: 200, PrincipalBefore: 300,
+		JTI: true, OriginJTI: true, SubjectBefore: 100, ClientBefore: 200, PrincipalBefore: 300, PolicyGeneration: 1,
 	})
 	tests := []struct {
 		name string
@@ -154,12 +155,14 @@ func testRevocationRoundTrip(t *testing.T, s store.Store) {
 		{"origin_jti alone", store.RevocationQuery{OriginJTI: "origin-1"}, store.RevocationStatus{OriginJTI: true}},
 		{"subject alone", store.RevocationQuery{Subject: "alice"}, store.RevocationStatus{SubjectBefore: 100}},
 		{"client alone", store.RevocationQuery{Client: "web"}, store.RevocationStatus{ClientBefore: 200}},
-		{"principal alone", store.RevocationQuery{Principal: all.Principal}, store.RevocationStatus{PrincipalBefore: 300}},
+		{"principal alone", store.RevocationQuery{Principals: all.Principals}, store.RevocationStatus{PrincipalBefore: 300}},
+		{"policy generation alone", store.RevocationQuery{PolicyAccount: "111122223333"}, store.RevocationStatus{PolicyGeneration: 1}},
+		{"another account's generation", store.RevocationQuery{PolicyAccount: "444455556666"}, store.RevocationStatus{}},
 		// An id counts under its own kind and scope only.
 		{"ids under other fields", store.RevocationQuery{
-			JTI: "origin-1", OriginJTI: "jti-1", Subject: "web", Client: all.Principal, Principal: "alice",
+			JTI: "origin-1", OriginJTI: "jti-1", Subject: "web", Client: all.Principals[1], Principals: []string{"alice"},
 		}, store.RevocationStatus{}},
-		{"account id as subject", store.RevocationQuery{Subject: "111122223333", Principal: "111122223333"}, store.RevocationStatus{}},
+		{"account id as subject", store.RevocationQuery{Subject: "111122223333", Principals: []string{"111122223333"}}, store.RevocationStatus{}},
 		{"ids in another case", store.RevocationQuery{JTI: "JTI-1", Subject: "Alice"}, store.RevocationStatus{}},
 	}
 	for _, tt := range tests {
@@ -168,7 +171,7 @@ func testRevocationRoundTrip(t *testing.T, s store.Store) {
 }
 
 func testRevocationUnknown(t *testing.T, s store.Store) {
-	q := store.RevocationQuery{JTI: "j", OriginJTI: "o", Subject: "s", Client: "c", Principal: "p"}
+	q := store.RevocationQuery{JTI: "j", OriginJTI: "o", Subject: "s", Client: "c", Principals: []string{"p"}}
 	wantStatus(t, s, "empty store", q, store.RevocationStatus{})
 	wantStatus(t, s, "empty query", store.RevocationQuery{}, store.RevocationStatus{})
 	putAll(t, s, fiveRevocations())
@@ -216,7 +219,7 @@ func testRevocationExpires(t *testing.T, s store.Store) {
 		{Kind: store.RevokeBefore, Scope: store.ScopeClient, ID: "kept", Before: 100, Until: later},
 		{Kind: store.RevokeBefore, Scope: store.ScopeClient, ID: "kept", Before: 50, Until: soon},
 	})
-	gone := store.RevocationQuery{JTI: "gone", OriginJTI: "gone", Subject: "gone", Client: "gone", Principal: "gone"}
+	gone := store.RevocationQuery{JTI: "gone", OriginJTI: "gone", Subject: "gone", Client: "gone", Principals: []string{"gone"}}
 	kept := store.RevocationQuery{JTI: "kept", OriginJTI: "kept", Subject: "kept", Client: "kept"}
 	keptStatus := store.RevocationStatus{JTI: true, OriginJTI: true, SubjectBefore: 100, ClientBefore: 100}
 	wantStatus(t, s, "before Until", gone, store.RevocationStatus{
@@ -271,7 +274,7 @@ func testRevocationInvalid(t *testing.T, s store.Store) {
 		})
 	}
 	// Nothing was recorded, nor appended.
-	wantStatus(t, s, "after refused puts", store.RevocationQuery{JTI: "x", OriginJTI: "x", Subject: "x", Client: "x", Principal: "x"}, store.RevocationStatus{})
+	wantStatus(t, s, "after refused puts", store.RevocationQuery{JTI: "x", OriginJTI: "x", Subject: "x", Client: "x", Principals: []string{"x"}}, store.RevocationStatus{})
 	if last := lastEvent(t, s); last != "0-0" {
 		t.Errorf("LastRevocationEvent after refused puts = %q, want 0-0", last)
 	}
@@ -294,7 +297,7 @@ func testRevocationOddIDs(t *testing.T, s store.Store) {
 	}
 	for i, o := range oddIDs() {
 		t.Run(o.name, func(t *testing.T) {
-			q := store.RevocationQuery{JTI: o.id, OriginJTI: o.id, Subject: o.id, Client: o.id, Principal: o.id}
+			q := store.RevocationQuery{JTI: o.id, OriginJTI: o.id, Subject: o.id, Client: o.id, Principals: []string{o.id}}
 			wantStatus(t, s, o.name, q, store.RevocationStatus{
 				JTI: true, OriginJTI: true,
 				SubjectBefore: int64(100 + i), ClientBefore: int64(200 + i), PrincipalBefore: int64(300 + i),
@@ -314,9 +317,10 @@ func testRevocationEvents(t *testing.T, s store.Store) {
 	for _, after := range []string{"", "0", "0-0"} {
 		sameEvents(t, fmt.Sprintf("RevocationEvents(%q)", after), want, events(t, s, after, 10))
 	}
-	// A policy put twice is two events.
+	// A policy put twice is two events, and two generations.
 	again := putAll(t, s, fiveRevocations()[4:])
 	sameEvents(t, "RevocationEvents after another put", append(want, again...), events(t, s, "", 10))
+	wantStatus(t, s, "policy generation", store.RevocationQuery{PolicyAccount: "111122223333"}, store.RevocationStatus{PolicyGeneration: 2})
 }
 
 func testRevocationEventsAfter(t *testing.T, s store.Store) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -107,6 +108,11 @@ type Directory struct {
 	parsed *lru.Cache[[sha256.Size]byte, *policy.Policy]
 	// rechecked holds StillAllowed's decisions by policy generation.
 	rechecked *expirable.LRU[string, bool]
+	// orgStored are the stored org policies as read at orgReadAt (on the
+	// monotonic clock: a cache, not a decision).
+	orgMu     sync.Mutex
+	orgStored []json.RawMessage
+	orgReadAt time.Time
 }
 
 type staticKey struct {
@@ -192,12 +198,35 @@ func (d *Directory) role(ctx context.Context, name string) (store.IAMRole, error
 }
 
 // OrgPolicies returns the guardrails: the configured ones, then the stored.
+//
+// The stored ones are remembered for OrgPolicyTTL (a token request would
+// otherwise read them at each use); PutOrgPolicies forgets them at once on
+// this instance, and a change reaches the others within OrgPolicyTTL.
 func (d *Directory) OrgPolicies(ctx context.Context) ([]json.RawMessage, error) {
-	stored, err := d.stores.Org.GetOrgPolicies(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("iam: org policies: %w", err)
+	d.orgMu.Lock()
+	cached, at := d.orgStored, d.orgReadAt
+	d.orgMu.Unlock()
+	if at.IsZero() || time.Since(at) >= OrgPolicyTTL {
+		stored, err := d.stores.Org.GetOrgPolicies(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iam: org policies: %w", err)
+		}
+		d.orgMu.Lock()
+		d.orgStored, d.orgReadAt = stored, time.Now()
+		d.orgMu.Unlock()
+		cached = stored
 	}
-	return append(append([]json.RawMessage{}, d.org...), stored...), nil
+	return append(append([]json.RawMessage{}, d.org...), cached...), nil
+}
+
+// OrgPolicyTTL is how long a Directory remembers the stored org policies.
+const OrgPolicyTTL = time.Second
+
+// forgetOrgPolicies makes the next OrgPolicies read the store.
+func (d *Directory) forgetOrgPolicies() {
+	d.orgMu.Lock()
+	d.orgReadAt = time.Time{}
+	d.orgMu.Unlock()
 }
 
 // Authenticate returns the secret of an access key and the principal it

@@ -407,6 +407,7 @@ func (d *Directory) PutOrgPolicies(ctx context.Context, policies []json.RawMessa
 	if err != nil {
 		return findings, err
 	}
+	defer d.forgetOrgPolicies()
 	if err := d.stores.Org.PutOrgPolicies(ctx, policies); err != nil {
 		return nil, fmt.Errorf("iam: %w", err)
 	}

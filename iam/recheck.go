@@ -64,6 +64,9 @@ func (d *Directory) StillAllowed(ctx context.Context, in TokenRecheck) (bool, er
 		return false, err
 	}
 	caller.IssuedAt = in.SessionIssuedAt
+	// The decision is kept for the whole generation: it must rest on the
+	// org policies as stored now, not as remembered by OrgPolicies.
+	d.forgetOrgPolicies()
 	decision, err := d.AuthorizeApplication(ctx, ApplicationRequest{
 		Caller: caller, Action: policy.ActionCreateTokenWithIAM, ClientID: in.ClientID, ActorPolicy: in.ActorPolicy,
 	})

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/ory/fosite"
 
@@ -65,6 +68,41 @@ var ErrCreateTokenDenied = errors.New("oauth: a policy denies sso-oauth:CreateTo
 type createTokenGuard struct {
 	guard Guard // nil: no checks
 	users UserSource
+	// userPolicies remembers users' policies for UserPolicyTTL (nil:
+	// read each time), so that a refresh costs no extra store round trip.
+	userPolicies *expirable.LRU[string, []json.RawMessage]
+}
+
+// UserPolicyTTL is how long the Provider remembers an end user's policies
+// for the sso-oauth:CreateToken check (users' policies come from the
+// configuration file or the store; a change reaches every instance within
+// it).
+const UserPolicyTTL = time.Second
+
+// newCreateTokenGuard returns the guard of a Provider.
+func newCreateTokenGuard(g Guard, users UserSource) createTokenGuard {
+	return createTokenGuard{guard: g, users: users,
+		userPolicies: expirable.NewLRU[string, []json.RawMessage](1<<14, nil, UserPolicyTTL)}
+}
+
+// policiesOf returns the policies of the user username (none for a
+// username that names no user any more).
+func (g createTokenGuard) policiesOf(ctx context.Context, username string) ([]json.RawMessage, error) {
+	if g.userPolicies != nil {
+		if p, ok := g.userPolicies.Get(username); ok {
+			return p, nil
+		}
+	}
+	u, err := g.users.Get(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	}
+	if g.userPolicies != nil {
+		g.userPolicies.Add(username, u.Policies)
+	}
+	return u.Policies, nil
 }
 
 // check returns ErrCreateTokenDenied when policy denies the grant, and an
@@ -77,14 +115,11 @@ func (g createTokenGuard) check(ctx context.Context, client *Client, username, g
 	r := GuardRequest{ClientID: client.ID, ClientPolicies: client.Policies, Username: username,
 		GrantType: grant, Scopes: scopes, Origin: originOf(ctx)}
 	if username != "" {
-		u, err := g.users.Get(ctx, username)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
+		policies, err := g.policiesOf(ctx, username)
+		if err != nil {
 			return fmt.Errorf("oauth: policy check: %w", err)
-		default:
-			r.UserPolicies = u.Policies
 		}
+		r.UserPolicies = policies
 	}
 	denied, err := g.guard.CreateTokenDenied(ctx, r)
 	switch {

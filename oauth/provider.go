@@ -143,7 +143,7 @@ func New(opts Options, d Deps) (*Provider, error) {
 	p := &Provider{
 		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
 		revocations: d.Revocations, iamPolicies: d.IAMPolicies, tokens: tokens, defaultAudience: audience, opts: opts,
-		guard: createTokenGuard{guard: d.Guard, users: d.Users},
+		guard: newCreateTokenGuard(d.Guard, d.Users),
 	}
 	if opts.VerifiedTokens > 0 {
 		cache, err := lru.New[[sha256.Size]byte, verifiedToken](opts.VerifiedTokens)

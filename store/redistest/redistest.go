@@ -61,6 +61,9 @@ type Server struct {
 	dir  string
 	port int
 	args []string
+	// conf, for a Sentinel, is its configuration file (Sentinels rewrite
+	// it), given before the other arguments.
+	conf string
 
 	mu   sync.Mutex
 	proc *process
@@ -171,13 +174,17 @@ func (s *Server) start() error {
 		return err
 	}
 	defer logf.Close()
-	args := append([]string{
+	var args []string
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel"}
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
 		"--daemonize", "no",
-		"--logfile", "",
-	}, s.args...)
+		"--logfile", "")
+	args = append(args, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout = logf
@@ -213,6 +220,10 @@ func (s *Server) waitReady(p *process) error {
 	})
 	defer c.Close()
 	want := "process_id:" + strconv.Itoa(p.cmd.Process.Pid) + "\r\n"
+	sections, loaded := []string{"server", "persistence"}, "loading:0\r\n"
+	if s.conf != "" {
+		sections, loaded = []string{"server"}, "" // a Sentinel loads no data
+	}
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		select {
@@ -221,9 +232,9 @@ func (s *Server) waitReady(p *process) error {
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := c.Info(ctx, "server", "persistence").Result()
+		info, err := c.Info(ctx, sections...).Result()
 		cancel()
-		if err == nil && strings.Contains(info, want) && strings.Contains(info, "loading:0\r\n") {
+		if err == nil && strings.Contains(info, want) && strings.Contains(info, loaded) {
 			return nil
 		}
 		if time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -241,4 +242,18 @@ func runChild(t *testing.T, test, role string, env []string) (string, error) {
 	t.Helper()
 	out, err := childCommand(t, test, role, env).CombinedOutput()
 	return string(out), err
+}
+
+// TestSentinel: the Sentinels fail over to the replica when the primary
+// dies, and the old primary comes back as a replica of the new master.
+func TestSentinel(t *testing.T) {
+	g := redistest.StartSentinel(t)
+	if m := g.Master(t); m != g.Primary.Addr() {
+		t.Fatalf("master %s, want the primary %s", m, g.Primary.Addr())
+	}
+	g.Primary.Kill()
+	if m := g.WaitFailover(t, g.Primary.Addr(), 30*time.Second); m != g.Replica.Addr() {
+		t.Fatalf("failed over to %s, want the replica %s", m, g.Replica.Addr())
+	}
+	g.Primary.Restart(t)
 }

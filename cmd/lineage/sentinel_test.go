@@ -27,11 +27,11 @@ func TestSentinelFailover(t *testing.T) {
 		strings.Join(g.Addrs(), `", "`), redistest.SentinelMaster))
 
 	var (
-		mu       sync.Mutex
-		acked    []string
-		refused  int
-		stop     = make(chan struct{})
-		wg       sync.WaitGroup
+		mu      sync.Mutex
+		acked   []string
+		refused int
+		stop    = make(chan struct{})
+		wg      sync.WaitGroup
 	)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for w := range 4 {

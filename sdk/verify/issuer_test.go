@@ -76,6 +76,8 @@ clients:
     first_party: true
 users:
   - {username: zoe, password: %[8]q}
+iam:
+  account_id: "111122223333"
 `
 
 // startIssuer starts lineage on free ports (the module's shared test

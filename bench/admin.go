@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lineage-oss/lineage/admin"
+	"github.com/lineage-oss/lineage/iam"
 )
 
 // ClientIDPrefix starts the id of every client, and the username of every
@@ -26,18 +27,20 @@ const ClientIDPrefix = "lineage-bench-"
 const adminTimeout = 30 * time.Second
 
 // Admin calls the admin API (JSON under /admin/v1/, "Authorization:
-// Bearer <admin token>", RFC 6750 §2.1) and remembers the clients and
-// users it creates, so that Run deletes them whatever happens. The token
-// goes in that header only, never in a message.
+// Bearer <admin token>", RFC 6750 §2.1) and remembers the clients, users,
+// IAM users and IAM roles it creates, so that Run deletes them whatever
+// happens. The token goes in that header only, never in a message.
 type Admin struct {
 	base  string // no trailing slash
 	token string
 	run   string // this run's id, in every client id and username
 	http  *http.Client
 
-	mu      sync.Mutex
-	created []string // client ids
-	users   []string // usernames
+	mu       sync.Mutex
+	created  []string // client ids
+	users    []string // usernames
+	iamUsers []string // IAM user names
+	roles    []string // IAM role names
 }
 
 func newAdmin(base, token, run string) *Admin {
@@ -54,16 +57,12 @@ func newAdmin(base, token, run string) *Admin {
 // role and returns it with its secret. It is deleted when the run ends.
 func (a *Admin) CreateClient(ctx context.Context, role string, in admin.ClientInput) (admin.ClientSecret, error) {
 	in.ID = ClientIDPrefix + a.run + "-" + role
-	// Remember the id before asking, so that a client created by a request
-	// whose answer is lost is deleted too.
-	a.mu.Lock()
-	a.created = append(a.created, in.ID)
-	a.mu.Unlock()
+	a.remember(&a.created, in.ID)
 	var out admin.ClientSecret
 	if err := a.call(ctx, http.MethodPost, "/admin/v1/clients", in, &out); err != nil {
 		var ae *adminError
 		if errors.As(err, &ae) {
-			a.forget(in.ID) // the API said no: nothing was created
+			a.forgetName(&a.created, in.ID)
 		}
 		return admin.ClientSecret{}, fmt.Errorf("create client %s: %w", in.ID, err)
 	}
@@ -73,27 +72,17 @@ func (a *Admin) CreateClient(ctx context.Context, role string, in admin.ClientIn
 	return out, nil
 }
 
-func (a *Admin) forget(id string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.created = slices.DeleteFunc(a.created, func(c string) bool { return c == id })
-}
-
 // CreateUser creates the user ClientIDPrefix + run id + "-" + role with
 // the password (at least 12 characters) and returns it. It is deleted when
 // the run ends.
 func (a *Admin) CreateUser(ctx context.Context, role, password string) (admin.User, error) {
 	in := admin.UserInput{Username: ClientIDPrefix + a.run + "-" + role, Password: password}
-	a.mu.Lock()
-	a.users = append(a.users, in.Username)
-	a.mu.Unlock()
+	a.remember(&a.users, in.Username)
 	var out admin.User
 	if err := a.call(ctx, http.MethodPost, "/admin/v1/users", in, &out); err != nil {
 		var ae *adminError
 		if errors.As(err, &ae) {
-			a.mu.Lock()
-			a.users = slices.DeleteFunc(a.users, func(u string) bool { return u == in.Username })
-			a.mu.Unlock()
+			a.forgetName(&a.users, in.Username)
 		}
 		return admin.User{}, fmt.Errorf("create user %s: %w", in.Username, err)
 	}
@@ -134,17 +123,117 @@ func (a *Admin) ListClients(ctx context.Context) ([]admin.Client, error) {
 	return out.Clients, nil
 }
 
-// leftovers are what clean-up could not delete.
-type leftovers struct {
-	clients, users []string
+// CreateIAMUser creates the IAM user ClientIDPrefix + run id + "-" + role
+// with the identity policies (DESIGN.md "IAM model"). It is deleted, with
+// its access keys, when the run ends.
+func (a *Admin) CreateIAMUser(ctx context.Context, role string, policies ...json.RawMessage) (iam.UserView, error) {
+	in := admin.IAMUserInput{Name: ClientIDPrefix + a.run + "-" + role, Policies: policies}
+	a.remember(&a.iamUsers, in.Name)
+	var out struct {
+		User iam.UserView `json:"user"`
+	}
+	if err := a.call(ctx, http.MethodPost, "/admin/v1/iam/users", in, &out); err != nil {
+		var ae *adminError
+		if errors.As(err, &ae) {
+			a.forgetName(&a.iamUsers, in.Name)
+		}
+		return iam.UserView{}, fmt.Errorf("create IAM user %s: %w", in.Name, err)
+	}
+	if out.User.Name != in.Name || out.User.ARN == "" {
+		return iam.UserView{}, fmt.Errorf("create IAM user %s: the admin API returned user %q (ARN %q)", in.Name, out.User.Name, out.User.ARN)
+	}
+	return out.User, nil
 }
 
-// deleteCreated deletes every client and user this Admin created (one
-// already gone is fine) and returns those it could not delete.
+// CreateAccessKey issues an access key (AKIA…) for an IAM user this Admin
+// created and returns its id and secret; it goes with the user.
+func (a *Admin) CreateAccessKey(ctx context.Context, user string) (id, secret string, err error) {
+	var out struct {
+		AccessKey iam.AccessKeyView `json:"access_key"`
+		Secret    string            `json:"secret_access_key"`
+	}
+	if err := a.call(ctx, http.MethodPost, "/admin/v1/iam/users/"+url.PathEscape(user)+"/access-keys", nil, &out); err != nil {
+		return "", "", fmt.Errorf("create an access key of %s: %w", user, err)
+	}
+	if out.AccessKey.ID == "" || out.Secret == "" {
+		return "", "", fmt.Errorf("create an access key of %s: the admin API returned no key id or secret", user)
+	}
+	return out.AccessKey.ID, out.Secret, nil
+}
+
+// CreateRole creates the IAM role ClientIDPrefix + run id + "-" + in.Name
+// (in.Name is the role's part of it) and returns it. It is deleted when
+// the run ends, which ends its sessions.
+func (a *Admin) CreateRole(ctx context.Context, in iam.RoleInput) (iam.RoleView, error) {
+	in.Name = ClientIDPrefix + a.run + "-" + in.Name
+	a.remember(&a.roles, in.Name)
+	var out struct {
+		Role iam.RoleView `json:"role"`
+	}
+	if err := a.call(ctx, http.MethodPost, "/admin/v1/iam/roles", in, &out); err != nil {
+		var ae *adminError
+		if errors.As(err, &ae) {
+			a.forgetName(&a.roles, in.Name)
+		}
+		return iam.RoleView{}, fmt.Errorf("create IAM role %s: %w", in.Name, err)
+	}
+	if out.Role.Name != in.Name || out.Role.ARN == "" {
+		return iam.RoleView{}, fmt.Errorf("create IAM role %s: the admin API returned role %q (ARN %q)", in.Name, out.Role.Name, out.Role.ARN)
+	}
+	return out.Role, nil
+}
+
+// ListIAMUsers returns every IAM user.
+func (a *Admin) ListIAMUsers(ctx context.Context) ([]iam.UserView, error) {
+	var out struct {
+		Users []iam.UserView `json:"users"`
+	}
+	if err := a.call(ctx, http.MethodGet, "/admin/v1/iam/users", nil, &out); err != nil {
+		return nil, fmt.Errorf("list IAM users: %w", err)
+	}
+	return out.Users, nil
+}
+
+// ListIAMRoles returns every IAM role.
+func (a *Admin) ListIAMRoles(ctx context.Context) ([]iam.RoleView, error) {
+	var out struct {
+		Roles []iam.RoleView `json:"roles"`
+	}
+	if err := a.call(ctx, http.MethodGet, "/admin/v1/iam/roles", nil, &out); err != nil {
+		return nil, fmt.Errorf("list IAM roles: %w", err)
+	}
+	return out.Roles, nil
+}
+
+// remember adds name to one of the lists of what to delete, before it is
+// asked for, so that what a request whose answer is lost created is
+// deleted too.
+func (a *Admin) remember(list *[]string, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	*list = append(*list, name)
+}
+
+// forgetName takes name off one of the lists of what to delete: the API
+// said no, so nothing was created.
+func (a *Admin) forgetName(list *[]string, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	*list = slices.DeleteFunc(*list, func(n string) bool { return n == name })
+}
+
+// leftovers are what clean-up could not delete.
+type leftovers struct {
+	clients, users, iamUsers, roles []string
+}
+
+// deleteCreated deletes every client, user, IAM role and IAM user this
+// Admin created (one already gone is fine) and returns those it could not
+// delete.
 func (a *Admin) deleteCreated(ctx context.Context) (leftovers, error) {
 	a.mu.Lock()
-	ids, names := a.created, a.users
-	a.created, a.users = nil, nil
+	ids, names, iamUsers, roles := a.created, a.users, a.iamUsers, a.roles
+	a.created, a.users, a.iamUsers, a.roles = nil, nil, nil, nil
 	a.mu.Unlock()
 	var left leftovers
 	var errs []error
@@ -165,6 +254,18 @@ func (a *Admin) deleteCreated(ctx context.Context) (leftovers, error) {
 	for _, name := range names {
 		if !del("user", "/admin/v1/users/", name) {
 			left.users = append(left.users, name)
+		}
+	}
+	// Roles before the IAM users they trust, so that no session outlives
+	// its source by a moment.
+	for _, name := range roles {
+		if !del("IAM role", "/admin/v1/iam/roles/", name) {
+			left.roles = append(left.roles, name)
+		}
+	}
+	for _, name := range iamUsers {
+		if !del("IAM user", "/admin/v1/iam/users/", name) {
+			left.iamUsers = append(left.iamUsers, name)
 		}
 	}
 	return left, errors.Join(errs...)

@@ -64,6 +64,36 @@ func (iss issuer) assertCleanedUp(t *testing.T) {
 			t.Errorf("user %s is left behind", u.Username)
 		}
 	}
+	iamUsers, err := a.ListIAMUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range iamUsers {
+		if strings.HasPrefix(u.Name, ClientIDPrefix) {
+			t.Errorf("IAM user %s is left behind", u.Name)
+		}
+	}
+	roles, err := a.ListIAMRoles(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles {
+		if strings.HasPrefix(r.Name, ClientIDPrefix) {
+			t.Errorf("IAM role %s is left behind", r.Name)
+		}
+	}
+}
+
+// assertIAMRun checks a create-token-with-iam report: every token
+// answered right, and the set-up names what it made.
+func assertIAMRun(t *testing.T, r Report) {
+	t.Helper()
+	assertClean(t, r)
+	for _, want := range []string{"IAM user " + ClientIDPrefix, "role " + ClientIDPrefix, "application " + ClientIDPrefix} {
+		if !strings.Contains(r.Setup.Summary, want) {
+			t.Errorf("the summary lacks %q: %q", want, r.Setup.Summary)
+		}
+	}
 }
 
 // assertRefreshRun checks a refresh report: every refresh answered right,
@@ -159,6 +189,26 @@ func TestAgainstTheBinary(t *testing.T) {
 
 		t.Run("refresh lineages are the workers'", func(t *testing.T) {
 			testRefreshLineages(t, iss)
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("create-token-with-iam", func(t *testing.T) {
+			r, err := Run(context.Background(), iss.options(ScenarioCreateTokenWithIAM), testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertIAMRun(t, r)
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("create-token-with-iam signing for another region", func(t *testing.T) {
+			opts := iss.options(ScenarioCreateTokenWithIAM)
+			opts.Region = "eu-west-3"
+			_, err := Run(context.Background(), opts, testWriter{t})
+			if err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") || !strings.Contains(err.Error(), "us-east-1") {
+				t.Fatalf("error %v, want set-up to fail with the issuer's SignatureDoesNotMatch naming its region", err)
+			}
+			t.Log(err)
 			iss.assertCleanedUp(t)
 		})
 
@@ -265,6 +315,20 @@ func TestAgainstTheBinary(t *testing.T) {
 
 		t.Run("refresh lineages are the workers'", func(t *testing.T) {
 			testRefreshLineages(t, iss)
+			iss.assertCleanedUp(t)
+		})
+
+		t.Run("create-token-with-iam", func(t *testing.T) {
+			opts := iss.options(ScenarioCreateTokenWithIAM)
+			opts.RedisURL = "redis://" + srv.Addr() + "/0"
+			r, err := Run(context.Background(), opts, testWriter{t})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertIAMRun(t, r)
+			if r.Redis == nil {
+				t.Fatal("no Redis section with --redis-url")
+			}
 			iss.assertCleanedUp(t)
 		})
 	})

@@ -20,6 +20,9 @@ const (
 	// DefaultTokens is how many distinct tokens introspect walks: enough
 	// that no cache in front of the store could hold them all.
 	DefaultTokens = 100000
+	// DefaultRegion is the SigV4 region create-token-with-iam signs for:
+	// the issuer's default iam.region.
+	DefaultRegion = "us-east-1"
 )
 
 // ErrInvalidOptions reports Options that Run refuses; the message lists
@@ -59,6 +62,10 @@ type Options struct {
 	// Mix is the share of each kind of token introspect sends (default
 	// valid 0.8, inactive 0.1, malformed 0.1).
 	Mix Mix
+	// Region is the issuer's iam.region, the region of the SigV4
+	// credential scope create-token-with-iam signs for (default
+	// us-east-1).
+	Region string
 	// RedisURL, when set, is the issuer's Redis (redis:// or rediss://):
 	// the report then gives INFO commandstats deltas over the measured
 	// phase and the persistence mode.
@@ -81,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Mix == (Mix{}) {
 		o.Mix = DefaultMix()
+	}
+	if o.Region == "" {
+		o.Region = DefaultRegion
 	}
 	o.Scenario = strings.TrimSpace(o.Scenario)
 	return o
@@ -129,12 +139,29 @@ func (o Options) Validate() error {
 	if err := o.Mix.validate(); err != nil {
 		add("mix: %v", err)
 	}
+	if !validRegion(o.Region) {
+		add("region %q is not 1 to 64 characters of a-z, 0-9 and '-' (the issuer's iam.region, such as us-east-1)", o.Region)
+	}
 	if o.RedisURL != "" {
 		if u, err := url.Parse(o.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			add("redis url %q is not a redis:// or rediss:// URL", redacted(o.RedisURL))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validRegion reports whether r can be the region of a SigV4 credential
+// scope.
+func validRegion(r string) bool {
+	if r == "" || len(r) > 64 {
+		return false
+	}
+	for _, c := range r {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 func httpURL(raw string) bool {

@@ -94,15 +94,15 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	err := Options{
 		URL: "ftp://x", AdminURL: "", AdminToken: "", Scenario: "revoke",
 		Concurrency: -1, Count: -2, Warmup: -time.Second, Tokens: -3,
-		Mix: Mix{Valid: 2}, RedisURL: "http://:secret@redis",
+		Mix: Mix{Valid: 2}, RedisURL: "http://:secret@redis", Region: "US East 1",
 	}.Validate()
 	if !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("error %v does not wrap ErrInvalidOptions", err)
 	}
 	for _, want := range []string{
 		`url "ftp://x"`, "admin url", "admin token is required",
-		`unknown scenario "revoke"; the scenarios are client-credentials, introspect, refresh`,
-		"concurrency", "count", "warm-up", "tokens", "mix", "redis url",
+		`unknown scenario "revoke"; the scenarios are client-credentials, create-token-with-iam, introspect, refresh`,
+		"concurrency", "count", "warm-up", "tokens", "mix", "redis url", `region "US East 1"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not say %q:\n%v", want, err)
@@ -119,11 +119,12 @@ func TestValidateAcceptsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := o.withDefaults()
-	if d.Concurrency != 32 || d.Duration != 10*time.Second || d.Tokens != 100000 || d.Mix != DefaultMix() || d.Warmup != 0 {
+	if d.Concurrency != 32 || d.Duration != 10*time.Second || d.Tokens != 100000 || d.Mix != DefaultMix() || d.Warmup != 0 ||
+		d.Region != "us-east-1" {
 		t.Fatalf("defaults %+v", d)
 	}
 	if err := (Options{URL: o.URL, AdminURL: o.AdminURL, AdminToken: "t"}).Validate(); err == nil ||
-		!strings.Contains(err.Error(), "no scenario given; the scenarios are client-credentials, introspect, refresh") {
+		!strings.Contains(err.Error(), "no scenario given; the scenarios are client-credentials, create-token-with-iam, introspect, refresh") {
 		t.Fatalf("no scenario: %v", err)
 	}
 }

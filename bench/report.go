@@ -39,9 +39,11 @@ type Report struct {
 	RequestsPerSecond float64 `json:"req_per_s"`
 	// Latency is over the requests that succeeded.
 	Latency Latency `json:"latency_ms"`
-	// Errors counts failed requests by kind: "http_<status>[:<error>]",
-	// "transport", "timeout", "unexpected_body", "wrong_answer"; refresh
-	// adds "lineage_restart" and "sign_in_failed".
+	// Errors counts failed requests by kind: "http_<status>[:<error>]"
+	// (create-token-with-iam: the AWS exception type, such as
+	// "http_400:AccessDeniedException"), "transport", "timeout",
+	// "unexpected_body", "wrong_answer"; refresh adds "lineage_restart"
+	// and "sign_in_failed".
 	Errors map[string]int64 `json:"errors"`
 	// ErrorSamples gives the first message of each kind of error.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
@@ -58,6 +60,10 @@ type Report struct {
 	LeftoverClients []string `json:"leftover_clients,omitempty"`
 	// LeftoverUsers are the users clean-up could not delete.
 	LeftoverUsers []string `json:"leftover_users,omitempty"`
+	// LeftoverIAMUsers are the IAM users clean-up could not delete.
+	LeftoverIAMUsers []string `json:"leftover_iam_users,omitempty"`
+	// LeftoverIAMRoles are the IAM roles clean-up could not delete.
+	LeftoverIAMRoles []string `json:"leftover_iam_roles,omitempty"`
 }
 
 // Latency gives percentiles in milliseconds (within 0.8 %).
@@ -187,6 +193,14 @@ func (r Report) Format(w io.Writer) error {
 	if len(r.LeftoverUsers) > 0 {
 		line("")
 		line("clean-up could not delete these users: %s", strings.Join(r.LeftoverUsers, ", "))
+	}
+	if len(r.LeftoverIAMRoles) > 0 {
+		line("")
+		line("clean-up could not delete these IAM roles: %s", strings.Join(r.LeftoverIAMRoles, ", "))
+	}
+	if len(r.LeftoverIAMUsers) > 0 {
+		line("")
+		line("clean-up could not delete these IAM users: %s", strings.Join(r.LeftoverIAMUsers, ", "))
 	}
 	return tw.Flush()
 }

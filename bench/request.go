@@ -92,7 +92,7 @@ func newTransport(concurrency int) *http.Transport {
 type Public struct {
 	base string // no trailing slash
 	http *http.Client
-	// fast sends the measured requests (PostForm): fasthttp's client reads
+	// fast sends the measured requests (PostForm, PostSigned): fasthttp's client reads
 	// and writes each connection in the calling goroutine, where
 	// net/http's transport hands every request to two goroutines per
 	// connection — on a box the issuer shares, the generator's own cost
@@ -141,6 +141,55 @@ func (p *Public) PostForm(ctx context.Context, path, auth, body string, buf *byt
 		req.Header.Set("Authorization", auth)
 	}
 	req.SetBodyString(body)
+	if err := p.do(ctx, req, resp); err != nil {
+		return err
+	}
+	buf.Reset()
+	buf.Write(resp.Body())
+	if resp.StatusCode() != http.StatusOK {
+		return httpFailure(resp.StatusCode(), buf.Bytes())
+	}
+	return nil
+}
+
+// PostSigned posts body to pathAndQuery with header — the headers of a
+// request signed with SigV4 (Authorization, X-Amz-Date,
+// X-Amz-Security-Token, Content-Type, …), sent as they are — reads the
+// answer into buf (reset first) and returns nil for a 200, else a
+// *Failure: "http_<status>[:<type>]" with the AWS exception type of the
+// X-Amzn-ErrorType header (DESIGN.md "Wire compatibility with AWS SDKs"),
+// ErrTimeout or ErrTransport. The Host header is the public URL's, as
+// signed.
+func (p *Public) PostSigned(ctx context.Context, pathAndQuery string, header http.Header, body []byte, buf *bytes.Buffer) error {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(p.base + pathAndQuery)
+	req.Header.SetMethod(http.MethodPost)
+	for name, values := range header {
+		for _, v := range values {
+			if name == "Content-Type" {
+				req.Header.SetContentType(v)
+				continue
+			}
+			req.Header.Add(name, v)
+		}
+	}
+	req.SetBody(body)
+	if err := p.do(ctx, req, resp); err != nil {
+		return err
+	}
+	buf.Reset()
+	buf.Write(resp.Body())
+	if resp.StatusCode() != http.StatusOK {
+		return awsFailure(resp.StatusCode(), string(resp.Header.Peek("X-Amzn-ErrorType")), buf.Bytes())
+	}
+	return nil
+}
+
+// do sends req with ctx's deadline and classifies a failure to get an
+// answer: ErrTimeout or ErrTransport.
+func (p *Public) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) error {
 	var err error
 	if deadline, ok := ctx.Deadline(); ok {
 		err = p.fast.DoDeadline(req, resp, deadline)
@@ -152,11 +201,6 @@ func (p *Public) PostForm(ctx context.Context, path, auth, body string, buf *byt
 			return &Failure{Kind: ErrTimeout, Detail: "no answer within the request timeout"}
 		}
 		return transportFailure(err)
-	}
-	buf.Reset()
-	buf.Write(resp.Body())
-	if resp.StatusCode() != http.StatusOK {
-		return httpFailure(resp.StatusCode(), buf.Bytes())
 	}
 	return nil
 }
@@ -174,6 +218,33 @@ func httpFailure(status int, body []byte) *Failure {
 	}
 	detail := http.StatusText(status)
 	if e.Description != "" {
+		detail = e.Description
+	}
+	return &Failure{Kind: kind, Detail: truncate(detail, 200)}
+}
+
+// awsFailure names a non-200 answer of an AWS-shaped operation by its
+// status and exception type (typ, from X-Amzn-ErrorType; the body's
+// __type when the header is missing), with the body's message.
+func awsFailure(status int, typ string, body []byte) *Failure {
+	var e struct {
+		Type        string `json:"__type"`
+		Message     string `json:"message"`
+		Description string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &e)
+	if typ == "" {
+		typ = e.Type
+	}
+	kind := fmt.Sprintf("http_%d", status)
+	if typ != "" && len(typ) <= 64 && !strings.ContainsAny(typ, " \t\r\n\"") {
+		kind += ":" + typ
+	}
+	detail := http.StatusText(status)
+	switch {
+	case e.Message != "":
+		detail = e.Message
+	case e.Description != "":
 		detail = e.Description
 	}
 	return &Failure{Kind: kind, Detail: truncate(detail, 200)}

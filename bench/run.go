@@ -18,9 +18,9 @@ import (
 const cleanupTimeout = 30 * time.Second
 
 // Run runs one scenario: set-up, warm-up, the measured phase, clean-up.
-// It writes a line per step to progress. The clients and users it created
-// are deleted even when it fails or ctx ends (Ctrl-C); when ctx ends it
-// returns ctx's error, not a partial report.
+// It writes a line per step to progress. The clients, users, IAM users and
+// IAM roles it created are deleted even when it fails or ctx ends
+// (Ctrl-C); when ctx ends it returns ctx's error, not a partial report.
 func Run(ctx context.Context, opts Options, progress io.Writer) (rep Report, err error) {
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
@@ -72,6 +72,7 @@ func Run(ctx context.Context, opts Options, progress io.Writer) (rep Report, err
 		case cerr != nil:
 			env.progressf("warning: clean-up: %v", cerr)
 			rep.LeftoverClients, rep.LeftoverUsers = left.clients, left.users
+			rep.LeftoverIAMUsers, rep.LeftoverIAMRoles = left.iamUsers, left.roles
 		default:
 			env.progressf("deleted what the run created")
 		}

@@ -10,13 +10,15 @@ import (
 )
 
 // Scenario is one workload lineage bench measures. Set-up provisions what
-// it needs (clients and users through the admin API, which Run deletes
-// afterwards; tokens minted at the public endpoints); then each worker
-// sends requests that are each distinct, and checks each answer.
+// it needs (clients, users, IAM users and roles through the admin API,
+// which Run deletes afterwards; tokens minted and roles assumed at the
+// public endpoints); then each worker sends requests that are each
+// distinct, and checks each answer.
 //
-// Workers may carry state — a refresh worker walks its own lineages —
-// which is why each gets its own Worker. The scenarios to come (revoke,
-// create-token-with-iam, mixed) implement it too.
+// Workers may carry state — a refresh worker walks its own lineages, a
+// create-token-with-iam worker keeps its own SigV4 signer — which is why
+// each gets its own Worker. The scenarios to come (revoke, mixed)
+// implement it too.
 type Scenario interface {
 	// Name is the name Options.Scenario selects.
 	Name() string
@@ -59,8 +61,8 @@ type Env struct {
 	Options Options
 	// Public sends requests to the issuer's public endpoints.
 	Public *Public
-	// Admin calls the admin API; the clients and users it creates are
-	// deleted when the run ends.
+	// Admin calls the admin API; the clients, users, IAM users and IAM
+	// roles it creates are deleted when the run ends.
 	Admin *Admin
 	// Rand is the run's randomness for everything that need not be secret
 	// (malformed tokens, shuffling).
@@ -76,17 +78,19 @@ func (e *Env) progressf(format string, args ...any) {
 
 // Scenario names.
 const (
-	ScenarioClientCredentials = "client-credentials"
-	ScenarioIntrospect        = "introspect"
-	ScenarioRefresh           = "refresh"
+	ScenarioClientCredentials  = "client-credentials"
+	ScenarioCreateTokenWithIAM = "create-token-with-iam"
+	ScenarioIntrospect         = "introspect"
+	ScenarioRefresh            = "refresh"
 )
 
 // catalogue lists every scenario, by name.
 func catalogue() map[string]func() Scenario {
 	return map[string]func() Scenario{
-		ScenarioClientCredentials: func() Scenario { return &clientCredentials{} },
-		ScenarioIntrospect:        func() Scenario { return &introspect{} },
-		ScenarioRefresh:           func() Scenario { return &refresh{} },
+		ScenarioClientCredentials:  func() Scenario { return &clientCredentials{} },
+		ScenarioCreateTokenWithIAM: func() Scenario { return &createTokenWithIAM{} },
+		ScenarioIntrospect:         func() Scenario { return &introspect{} },
+		ScenarioRefresh:            func() Scenario { return &refresh{} },
 	}
 }
 

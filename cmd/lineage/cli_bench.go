@@ -25,9 +25,9 @@ func newBenchCommand(lookup env) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure the issuer under load: requests per second, latency percentiles, errors",
 		Long: "Measure one hot path of a running issuer the way clients use it: every request is\n" +
-			"distinct and every answer is checked. The scenario creates the clients and users it needs\n" +
-			"through the admin API (ids and usernames starting with " + bench.ClientIDPrefix + ") and\n" +
-			"deletes them at the end, even on error or Ctrl-C. It prints requests per second, latency\n" +
+			"distinct and every answer is checked. The scenario creates the clients, users, IAM users\n" +
+			"and IAM roles it needs through the admin API (ids and names starting with " + bench.ClientIDPrefix + ")\n" +
+			"and deletes them at the end, even on error or Ctrl-C. It prints requests per second, latency\n" +
 			"percentiles and errors by kind; with --redis-url, the Redis commands the issuer sent during\n" +
 			"the measured phase and Redis's persistence mode.\n\n" +
 			"Scenarios:\n" +
@@ -39,12 +39,18 @@ func newBenchCommand(lookup env) *cobra.Command {
 			"                      own lineage, begun by signing a bench user in through /authorize and\n" +
 			"                      the hosted login form (code + PKCE); it presents its current refresh\n" +
 			"                      token and goes on with the rotated one. A worker whose refresh fails\n" +
-			"                      signs in again (counted as a lineage_restart error)\n\n" +
+			"                      signs in again (counted as a lineage_restart error)\n" +
+			"  create-token-with-iam\n" +
+			"                      POST /token?aws_iam=t (CreateTokenWithIAM, client_credentials): an IAM\n" +
+			"                      role session, assumed once at /sts/ by a bench IAM user, asks for a\n" +
+			"                      token of a bench application whose ActorPolicy allows the role; every\n" +
+			"                      request carries its own SigV4 signature (sso-oauth, --region)\n\n" +
 			"Progress goes to stderr, the report to stdout. Requests that fail do not stop the run;\n" +
 			"they are counted by kind, and the exit code stays 0.",
 		Example: "  lineage bench --scenario introspect -c 64 -d 30s\n" +
 			"  lineage bench --scenario client-credentials -n 100000 --json\n" +
 			"  lineage bench --scenario refresh -c 32 -d 15s --redis-url redis://127.0.0.1:6379/0\n" +
+			"  lineage bench --scenario create-token-with-iam -c 32 -d 30s --region eu-west-3\n" +
 			"  lineage bench --scenario introspect --mix valid=0.5,inactive=0.25,malformed=0.25 --redis-url redis://127.0.0.1:6379/0",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -92,6 +98,7 @@ func newBenchCommand(lookup env) *cobra.Command {
 	fl.DurationVar(&opts.Timeout, "timeout", bench.DefaultTimeout, "per-request timeout; a slower request counts as a timeout error")
 	fl.IntVar(&opts.Tokens, "tokens", bench.DefaultTokens, "introspect: distinct tokens, minted during set-up and split by --mix")
 	fl.Var(&opts.Mix, "mix", "introspect: share of each kind of token (valid, inactive, malformed)")
+	fl.StringVar(&opts.Region, "region", bench.DefaultRegion, "create-token-with-iam: the issuer's iam.region, which SigV4 signatures are scoped to")
 	fl.StringVar(&opts.RedisURL, "redis-url", "", "the issuer's Redis (redis:// or rediss://), to report its command counts and persistence mode")
 	fl.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return cmd

@@ -185,7 +185,8 @@ func (s *Service) fromInput(in ClientInput, base store.Client) (store.Client, st
 		GrantTypes: in.GrantTypes, Scopes: in.Scopes, Audiences: in.Audiences,
 		FirstParty: in.FirstParty, TokenRevocation: tokenRevocation, Introspect: in.Introspect,
 		RevocationEvents: in.RevocationEvents, Disabled: in.Disabled, Policies: in.Policies,
-		ActorPolicy: in.ActorPolicy, AccessTTL: time.Duration(in.AccessTTL), IDTTL: time.Duration(in.IDTTL),
+		ActorPolicy: in.ActorPolicy, TrustedTokenIssuers: in.TrustedTokenIssuers,
+		AccessTTL: time.Duration(in.AccessTTL), IDTTL: time.Duration(in.IDTTL),
 		RefreshIdleTTL: time.Duration(in.RefreshIdleTTL), RefreshMaxTTL: time.Duration(in.RefreshMaxTTL),
 	}
 	if len(c.GrantTypes) == 0 {

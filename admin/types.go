@@ -63,36 +63,40 @@ type ClientInput struct {
 	Disabled                bool              `json:"disabled,omitempty"`
 	Policies                []json.RawMessage `json:"policies,omitempty"`
 	ActorPolicy             json.RawMessage   `json:"actor_policy,omitempty"`
-	AccessTTL               Duration          `json:"access_ttl,omitempty"`
-	IDTTL                   Duration          `json:"id_ttl,omitempty"`
-	RefreshIdleTTL          Duration          `json:"refresh_idle_ttl,omitempty"`
-	RefreshMaxTTL           Duration          `json:"refresh_max_ttl,omitempty"`
+	// TrustedTokenIssuers are the issuers whose JWTs the client may trade
+	// with the jwt-bearer grant (RFC 7523 §2.1).
+	TrustedTokenIssuers []store.TrustedTokenIssuer `json:"trusted_token_issuers,omitempty"`
+	AccessTTL           Duration                   `json:"access_ttl,omitempty"`
+	IDTTL               Duration                   `json:"id_ttl,omitempty"`
+	RefreshIdleTTL      Duration                   `json:"refresh_idle_ttl,omitempty"`
+	RefreshMaxTTL       Duration                   `json:"refresh_max_ttl,omitempty"`
 }
 
 // Client is a client as the admin API shows it: everything but the secret.
 type Client struct {
-	ID                      string            `json:"id"`
-	Source                  string            `json:"source"` // config or api
-	TokenEndpointAuthMethod string            `json:"token_endpoint_auth_method"`
-	JWKS                    json.RawMessage   `json:"jwks,omitempty"`
-	RedirectURIs            []string          `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string          `json:"post_logout_redirect_uris"`
-	GrantTypes              []string          `json:"grant_types"`
-	Scopes                  []string          `json:"scopes"`
-	Audiences               []string          `json:"audiences"`
-	FirstParty              bool              `json:"first_party"`
-	TokenRevocation         bool              `json:"token_revocation"`
-	Introspect              bool              `json:"introspect"`
-	RevocationEvents        bool              `json:"revocation_events"`
-	Disabled                bool              `json:"disabled"`
-	Policies                []json.RawMessage `json:"policies"`
-	ActorPolicy             json.RawMessage   `json:"actor_policy,omitempty"`
-	AccessTTL               Duration          `json:"access_ttl"`
-	IDTTL                   Duration          `json:"id_ttl"`
-	RefreshIdleTTL          Duration          `json:"refresh_idle_ttl"`
-	RefreshMaxTTL           Duration          `json:"refresh_max_ttl"`
-	CreatedAt               time.Time         `json:"created_at,omitzero"`
-	UpdatedAt               time.Time         `json:"updated_at,omitzero"`
+	ID                      string                     `json:"id"`
+	Source                  string                     `json:"source"` // config or api
+	TokenEndpointAuthMethod string                     `json:"token_endpoint_auth_method"`
+	JWKS                    json.RawMessage            `json:"jwks,omitempty"`
+	RedirectURIs            []string                   `json:"redirect_uris"`
+	PostLogoutRedirectURIs  []string                   `json:"post_logout_redirect_uris"`
+	GrantTypes              []string                   `json:"grant_types"`
+	Scopes                  []string                   `json:"scopes"`
+	Audiences               []string                   `json:"audiences"`
+	FirstParty              bool                       `json:"first_party"`
+	TokenRevocation         bool                       `json:"token_revocation"`
+	Introspect              bool                       `json:"introspect"`
+	RevocationEvents        bool                       `json:"revocation_events"`
+	Disabled                bool                       `json:"disabled"`
+	Policies                []json.RawMessage          `json:"policies"`
+	ActorPolicy             json.RawMessage            `json:"actor_policy,omitempty"`
+	TrustedTokenIssuers     []store.TrustedTokenIssuer `json:"trusted_token_issuers"`
+	AccessTTL               Duration                   `json:"access_ttl"`
+	IDTTL                   Duration                   `json:"id_ttl"`
+	RefreshIdleTTL          Duration                   `json:"refresh_idle_ttl"`
+	RefreshMaxTTL           Duration                   `json:"refresh_max_ttl"`
+	CreatedAt               time.Time                  `json:"created_at,omitzero"`
+	UpdatedAt               time.Time                  `json:"updated_at,omitzero"`
 }
 
 // ClientSecret is a client with the secret generated for it: shown once.
@@ -147,7 +151,8 @@ func clientView(c store.Client, configured bool) Client {
 		GrantTypes: orEmpty(c.GrantTypes), Scopes: orEmpty(c.Scopes), Audiences: orEmpty(c.Audiences),
 		FirstParty: c.FirstParty, TokenRevocation: c.TokenRevocation, Introspect: c.Introspect,
 		RevocationEvents: c.RevocationEvents, Disabled: c.Disabled, Policies: orEmpty(c.Policies),
-		ActorPolicy: c.ActorPolicy, AccessTTL: Duration(c.AccessTTL), IDTTL: Duration(c.IDTTL),
+		ActorPolicy: c.ActorPolicy, TrustedTokenIssuers: orEmpty(c.TrustedTokenIssuers),
+		AccessTTL: Duration(c.AccessTTL), IDTTL: Duration(c.IDTTL),
 		RefreshIdleTTL: Duration(c.RefreshIdleTTL), RefreshMaxTTL: Duration(c.RefreshMaxTTL),
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}

@@ -89,6 +89,41 @@ func Validate(c store.Client) error {
 	if len(c.ActorPolicy) > 0 && !isObject(c.ActorPolicy) {
 		add("actor_policy: a JSON object")
 	}
+	issuers := map[string]bool{}
+	for i, t := range c.TrustedTokenIssuers {
+		if u, err := url.Parse(t.Issuer); err != nil || !u.IsAbs() || u.Host == "" {
+			add("trusted_token_issuers[%d].issuer: the issuer's absolute URL (its iss claim)", i)
+		} else if issuers[t.Issuer] {
+			add("trusted_token_issuers[%d].issuer: a duplicate", i)
+		}
+		issuers[t.Issuer] = true
+		if t.Audience == "" {
+			add("trusted_token_issuers[%d].audience: required (the value the assertions' aud must contain)", i)
+		}
+		switch {
+		case t.JWKSURI == "" && len(t.JWKS) == 0:
+			add("trusted_token_issuers[%d]: set one of jwks_uri and jwks", i)
+		case t.JWKSURI != "" && len(t.JWKS) > 0:
+			add("trusted_token_issuers[%d]: set only one of jwks_uri and jwks", i)
+		case t.JWKSURI != "":
+			if u, err := url.Parse(t.JWKSURI); err != nil || u.Scheme != "https" || u.Host == "" {
+				add("trusted_token_issuers[%d].jwks_uri: an absolute https URL", i)
+			}
+		default:
+			var set jose.JSONWebKeySet
+			if err := json.Unmarshal(t.JWKS, &set); err != nil || len(set.Keys) == 0 {
+				add("trusted_token_issuers[%d].jwks: a JWK Set with at least one key", i)
+			}
+			for j, k := range set.Keys {
+				if !k.IsPublic() || !k.Valid() {
+					add("trusted_token_issuers[%d].jwks.keys[%d]: a valid public key", i, j)
+				}
+			}
+		}
+	}
+	if len(c.TrustedTokenIssuers) > 0 && !slices.Contains(c.GrantTypes, "urn:ietf:params:oauth:grant-type:jwt-bearer") {
+		add("trusted_token_issuers: only for a client with the grant type urn:ietf:params:oauth:grant-type:jwt-bearer")
+	}
 	if c.AccessTTL < 0 || c.IDTTL < 0 || c.RefreshIdleTTL < 0 || c.RefreshMaxTTL < 0 {
 		add("lifetimes are not negative")
 	}

@@ -18,6 +18,11 @@ type Config struct {
 	Tokens  Tokens  `yaml:"tokens"`
 	Keys    Keys    `yaml:"keys"`
 	Log     Log     `yaml:"log"`
+	// Telemetry configures OpenTelemetry traces (off unless an endpoint
+	// is set).
+	Telemetry Telemetry `yaml:"telemetry"`
+	// RateLimits are the rate limits shared by every instance.
+	RateLimits RateLimits `yaml:"rate_limits"`
 	// Clients are the OAuth clients known from the file (RFC 6749 §2).
 	Clients []Client `yaml:"clients"`
 	// Users are the people who may sign in on the hosted login page.
@@ -118,6 +123,21 @@ type Keys struct {
 type Log struct {
 	// Level is one of debug, info, warn, error.
 	Level string `yaml:"level"`
+}
+
+// Telemetry configures the export of OpenTelemetry traces over OTLP/HTTP
+// (protobuf). With no OTLPEndpoint nothing is traced or exported.
+type Telemetry struct {
+	// OTLPEndpoint is the http(s) URL of an OTLP/HTTP collector, e.g.
+	// http://otel-collector:4318; without a path, /v1/traces is used.
+	// Empty turns tracing off.
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	// ServiceName is the service.name resource attribute of the spans.
+	ServiceName string `yaml:"service_name"`
+	// SampleRatio is the share of traces started here that are sampled,
+	// from 0 to 1; a request carrying a W3C traceparent follows its
+	// caller's decision.
+	SampleRatio float64 `yaml:"sample_ratio"`
 }
 
 // Client is an OAuth 2.0 client registered in the file (RFC 6749 §2).
@@ -289,7 +309,9 @@ func Default() Config {
 			RotateEvery: Duration(720 * time.Hour),
 			JWKSMaxAge:  Duration(5 * time.Minute),
 		},
-		Log: Log{Level: "info"},
+		Log:        Log{Level: "info"},
+		Telemetry:  Telemetry{ServiceName: "lineage", SampleRatio: 1},
+		RateLimits: defaultRateLimits(),
 		IAM: IAM{
 			AccountID: "111122223333",
 			Partition: "aws",

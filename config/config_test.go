@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -111,6 +112,9 @@ func TestParseFull(t *testing.T) {
 		}},
 		{"keys", cfg.Keys, Keys{RotateEvery: Duration(168 * time.Hour), JWKSMaxAge: Duration(10 * time.Minute)}},
 		{"log level", cfg.Log.Level, "debug"},
+		{"telemetry", cfg.Telemetry, Telemetry{OTLPEndpoint: "http://otel-collector:4318", ServiceName: "lineage-eu", SampleRatio: 0.25}},
+		{"rate limits", cfg.RateLimits, RateLimits{Enabled: true, TokenPerClient: "200/s", FailedClientAuth: "5/m",
+			FailedClientAuthPerIP: "30/m", FailedSigV4: "10/m", FailedSigV4PerIP: "50/10s"}},
 		{"default grant type without redirect_uris", cfg.Clients[0].GrantTypes, []string{"client_credentials"}},
 		{"default grant types with redirect_uris", cfg.Clients[2].GrantTypes, []string{"authorization_code", "refresh_token"}},
 		{"explicit grant types kept", cfg.Clients[3].GrantTypes, []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"}},
@@ -177,6 +181,7 @@ func TestDefault(t *testing.T) {
 		{"keys.rotate_every", d.Keys.RotateEvery.D(), 720 * time.Hour},
 		{"keys.jwks_max_age", d.Keys.JWKSMaxAge.D(), 5 * time.Minute},
 		{"log.level", d.Log.Level, "info"},
+		{"telemetry is off", d.Telemetry, Telemetry{ServiceName: "lineage", SampleRatio: 1}},
 		{"iam.account_id", d.IAM.AccountID, "111122223333"},
 		{"iam.partition", d.IAM.Partition, "aws"},
 		{"iam.region", d.IAM.Region, "us-east-1"},
@@ -313,6 +318,7 @@ func TestYAMLProblems(t *testing.T) {
 		{"list expected", "clients: {id: web}\n", []string{"line 1: expected a list, got a mapping"}},
 		{"integer expected", "store: {redis: {db: zero}}\n", []string{"line 1: expected an integer, got a string"}},
 		{"boolean expected", "store: {redis: {tls: [x]}}\n", []string{"line 1: expected true or false, got a list"}},
+		{"number expected", "telemetry: {sample_ratio: half}\n", []string{"line 1: expected a number, got a string"}},
 		{"bad duration", "tokens: {access_ttl: 1 hour}\n", []string{`line 1: invalid duration "1 hour"`}},
 		{"duration without unit", "tokens: {access_ttl: 3600}\n", []string{`line 1: invalid duration "3600"`}},
 		{"type problems and validation together", "tokens: {access_ttl: abc, signing_alg: none}\n", []string{
@@ -534,8 +540,11 @@ func TestValidate(t *testing.T) {
 			c.Clients[0].RefreshIdleTTL, c.Clients[0].RefreshMaxTTL = Duration(time.Hour), Duration(2*time.Hour)
 		}, false, ""},
 		{"trusted issuer", func(c *Config) {
-			c.Clients[0].TrustedTokenIssuers = []TrustedTokenIssuer{{Issuer: "https://idp.example", JWKS: Document(`{"keys":[]}`)}}
+			c.Clients[0].TrustedTokenIssuers = []TrustedTokenIssuer{{Issuer: "https://idp.example", JWKS: Document(`{"keys":[]}`), Audience: "lineage"}}
 		}, false, ""},
+		{"trusted issuer without audience", func(c *Config) {
+			c.Clients[0].TrustedTokenIssuers = []TrustedTokenIssuer{{Issuer: "https://idp.example", JWKS: Document(`{"keys":[]}`)}}
+		}, false, "clients[0].trusted_token_issuers[0].audience: required"},
 		{"trusted issuer without keys", func(c *Config) {
 			c.Clients[0].TrustedTokenIssuers = []TrustedTokenIssuer{{Issuer: "https://idp.example"}}
 		}, false, "clients[0].trusted_token_issuers[0]: set one of jwks_uri and jwks"},
@@ -590,6 +599,21 @@ func TestValidate(t *testing.T) {
 		{"role trust policy a string", func(c *Config) { c.IAM.Roles[0].TrustPolicy = Document(`"x"`) }, false, "iam.roles[0].trust_policy: must be a policy document"},
 		{"role policy a list", func(c *Config) { c.IAM.Roles[0].Policies = []Document{Document(`[{}]`)} }, false, "iam.roles[0].policies[0]: must be a policy document"},
 		{"org policy a string", func(c *Config) { c.IAM.OrgPolicies = []Document{Document(`"x"`)} }, false, "iam.org_policies[0]: must be a policy document"},
+
+		{"telemetry endpoint", func(c *Config) { c.Telemetry.OTLPEndpoint = "https://otel.example.com:4318" }, false, ""},
+		{"telemetry endpoint with path", func(c *Config) { c.Telemetry.OTLPEndpoint = "http://collector:4318/custom/v1/traces" }, false, ""},
+		{"telemetry endpoint without scheme", func(c *Config) { c.Telemetry.OTLPEndpoint = "collector:4318" }, false, "telemetry.otlp_endpoint: must be an http(s) URL"},
+		{"telemetry endpoint grpc scheme", func(c *Config) { c.Telemetry.OTLPEndpoint = "grpc://collector:4317" }, false, "telemetry.otlp_endpoint: must be an http(s) URL"},
+		{"telemetry endpoint credentials", func(c *Config) { c.Telemetry.OTLPEndpoint = "https://u:p@otel.example.com" }, false, "telemetry.otlp_endpoint: must not hold credentials"},
+		{"telemetry endpoint query", func(c *Config) { c.Telemetry.OTLPEndpoint = "https://otel.example.com?k=v" }, false, "telemetry.otlp_endpoint: must not have a query"},
+		{"telemetry service name", func(c *Config) {
+			c.Telemetry.OTLPEndpoint, c.Telemetry.ServiceName = "http://collector:4318", " "
+		}, false, "telemetry.service_name: required"},
+		{"telemetry service name unused", func(c *Config) { c.Telemetry.ServiceName = "" }, false, ""},
+		{"telemetry sample ratio 0", func(c *Config) { c.Telemetry.SampleRatio = 0 }, false, ""},
+		{"telemetry sample ratio above 1", func(c *Config) { c.Telemetry.SampleRatio = 1.5 }, false, "telemetry.sample_ratio: must be between 0 and 1, got 1.5"},
+		{"telemetry sample ratio negative", func(c *Config) { c.Telemetry.SampleRatio = -0.1 }, false, "telemetry.sample_ratio: must be between 0 and 1"},
+		{"telemetry sample ratio NaN", func(c *Config) { c.Telemetry.SampleRatio = math.NaN() }, false, "telemetry.sample_ratio: must be between 0 and 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

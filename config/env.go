@@ -134,6 +134,12 @@ func setEnv(v reflect.Value, raw string) error {
 			return fmt.Errorf("invalid integer")
 		}
 		v.SetInt(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("invalid number")
+		}
+		v.SetFloat(f)
 	case reflect.Slice:
 		v.Set(reflect.ValueOf([]string{raw}).Convert(v.Type()))
 	default:

@@ -234,6 +234,8 @@ func goTypeKind(t string) string {
 		return "true or false"
 	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
 		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
 	case strings.HasPrefix(t, "config."):
 		return "a mapping"
 	}

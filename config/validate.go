@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -67,6 +68,8 @@ func (c Config) problems(dev bool) []error {
 	v.tokens(c.Tokens)
 	v.keys(c.Keys)
 	v.log(c.Log)
+	v.telemetry(c.Telemetry)
+	v.rateLimits(c.RateLimits)
 	v.clients(c.Clients, c.Tokens)
 	v.users(c.Users)
 	v.iam(c.IAM)
@@ -300,6 +303,31 @@ func (v *validator) log(l Log) {
 	}
 }
 
+// telemetry checks the OTLP/HTTP endpoint (credentials go in
+// OTEL_EXPORTER_OTLP_HEADERS, never in the URL), the service name and the
+// sample ratio.
+func (v *validator) telemetry(t Telemetry) {
+	if t.SampleRatio < 0 || t.SampleRatio > 1 || math.IsNaN(t.SampleRatio) {
+		v.addf("telemetry.sample_ratio", "must be between 0 and 1, got %v", t.SampleRatio)
+	}
+	if t.OTLPEndpoint == "" {
+		return
+	}
+	const key = "telemetry.otlp_endpoint"
+	u, err := url.Parse(t.OTLPEndpoint)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
+		v.addf(key, "must be an http(s) URL of an OTLP/HTTP collector such as http://otel-collector:4318")
+	case u.User != nil:
+		v.addf(key, "must not hold credentials: set OTEL_EXPORTER_OTLP_HEADERS instead")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		v.addf(key, "must not have a query or fragment")
+	}
+	if strings.TrimSpace(t.ServiceName) == "" {
+		v.addf("telemetry.service_name", "required when telemetry.otlp_endpoint is set")
+	}
+}
+
 func (v *validator) clients(clients []Client, t Tokens) {
 	first := map[string]int{}
 	for i, c := range clients {
@@ -436,18 +464,18 @@ func (v *validator) trustedTokenIssuer(key string, t TrustedTokenIssuer) {
 	if u, err := url.Parse(t.Issuer); t.Issuer == "" || err != nil || !u.IsAbs() || u.Host == "" {
 		v.addf(key+".issuer", "must be the issuer's absolute URL (its iss claim)")
 	}
+	if t.Audience == "" {
+		v.addf(key+".audience", "required: the value the assertions' aud must contain")
+	}
 	switch {
 	case t.JWKSURI == "" && t.JWKS.IsZero():
 		v.addf(key, "set one of jwks_uri and jwks")
 	case t.JWKSURI != "" && !t.JWKS.IsZero():
 		v.addf(key, "set only one of jwks_uri and jwks")
 	case t.JWKSURI != "":
-		u, err := url.Parse(t.JWKSURI)
-		switch {
-		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-			v.addf(key+".jwks_uri", "must be an absolute https URL")
-		case u.Scheme == "http" && !v.dev && !isLoopback(u.Hostname()):
-			v.addf(key+".jwks_uri", "must use https (http only for loopback hosts or with --dev)")
+		// The issuer's keys are fetched over https only, even with --dev.
+		if u, err := url.Parse(t.JWKSURI); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.addf(key+".jwks_uri", "must use https: an absolute https URL")
 		}
 	default:
 		v.jwks(key+".jwks", t.JWKS)

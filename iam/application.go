@@ -38,7 +38,9 @@ type ApplicationRequest struct {
 // policies or the ActorPolicy wins; otherwise the application's ActorPolicy
 // must allow the caller (naming its exact ARN, or its account together
 // with an identity-policy Allow) and session policies narrow.
-func (d *Directory) AuthorizeApplication(ctx context.Context, in ApplicationRequest) (policy.Decision, error) {
+func (d *Directory) AuthorizeApplication(ctx context.Context, in ApplicationRequest) (decision policy.Decision, err error) {
+	ctx, span := d.startSpan(ctx, SpanAuthorizeApplication, in.Action)
+	defer func() { endDecision(span, decision, err) }()
 	set, err := d.policySet(ctx, in.Caller, in.ActorPolicy)
 	if err != nil {
 		return policy.Decision{}, err

@@ -48,7 +48,9 @@ type CreateTokenCheck struct {
 // Deny's Decision.Policy says where it is: "org[i]", "user[i]" or
 // "client[i]". An error — the guardrails cannot be read, a stored policy
 // does not parse — decides nothing: callers refuse the grant.
-func (d *Directory) DecideCreateToken(ctx context.Context, in CreateTokenCheck) (policy.Decision, error) {
+func (d *Directory) DecideCreateToken(ctx context.Context, in CreateTokenCheck) (decision policy.Decision, err error) {
+	ctx, span := d.startSpan(ctx, SpanDecideCreateToken, policy.ActionCreateToken)
+	defer func() { endDecision(span, decision, err) }()
 	org, err := d.OrgPolicies(ctx)
 	if err != nil {
 		return policy.Decision{}, err
@@ -64,7 +66,6 @@ func (d *Directory) DecideCreateToken(ctx context.Context, in CreateTokenCheck) 
 		label string
 		docs  []json.RawMessage
 	}{{"org", org}, {"user", in.UserPolicies}, {"client", in.ClientPolicies}}
-	var decision policy.Decision
 	for _, g := range groups {
 		policies, err := d.compiled(g.docs)
 		if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/expirable"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/lineage-oss/lineage/iam/policy"
 	"github.com/lineage-oss/lineage/secrets"
@@ -88,6 +90,8 @@ type Options struct {
 	Keyring *secrets.Keyring
 	Now     func() time.Time
 	Rand    io.Reader
+	// TracerProvider traces policy evaluation (nil: no traces).
+	TracerProvider trace.TracerProvider
 }
 
 // Directory finds IAM principals: configured ones first, then stored ones.
@@ -103,6 +107,7 @@ type Directory struct {
 	idKey       []byte
 	now         func() time.Time
 	rand        io.Reader
+	tracer      trace.Tracer
 	// parsed holds compiled policies by the SHA-256 of their stored text
 	// (canonical JSON), for the checks made at every token use.
 	parsed *lru.Cache[[sha256.Size]byte, *policy.Policy]
@@ -148,6 +153,10 @@ func NewDirectory(o Options) (*Directory, error) {
 		now: o.Now, rand: o.Rand, parsed: parsed,
 		rechecked: expirable.NewLRU[string, bool](rechecks, nil, recheckTTL),
 	}
+	if o.TracerProvider == nil {
+		o.TracerProvider = noop.NewTracerProvider()
+	}
+	d.tracer = o.TracerProvider.Tracer(instrumentation)
 	for _, u := range o.Users {
 		if _, dup := d.users[u.Name]; dup {
 			return nil, fmt.Errorf("iam: user %q configured twice", u.Name)

@@ -70,7 +70,9 @@ type AssumedRoleUser struct {
 // AssumeRole issues temporary credentials for a role session when the
 // role's trust policy, the caller's identity policies (and session policy)
 // and the org guardrails allow sts:AssumeRole, evaluated in AWS's order.
-func (d *Directory) AssumeRole(ctx context.Context, caller Principal, in AssumeRoleInput) (Credentials, AssumedRoleUser, error) {
+func (d *Directory) AssumeRole(ctx context.Context, caller Principal, in AssumeRoleInput) (_ Credentials, _ AssumedRoleUser, err error) {
+	ctx, span := d.startSpan(ctx, SpanAssumeRole, policy.ActionAssumeRole)
+	defer func() { endSpan(span, err) }()
 	if !ValidSessionName(in.SessionName) {
 		return Credentials{}, AssumedRoleUser{}, &Error{CodeValidationError, "RoleSessionName must be 2 to 64 characters of [\\w+=,.@-]"}
 	}
@@ -125,6 +127,7 @@ func (d *Directory) AssumeRole(ctx context.Context, caller Principal, in AssumeR
 		Time:      now,
 		Context:   requestContext(caller, in.Context),
 	}, set)
+	recordDecision(span, decision)
 	if !decision.Allowed {
 		return Credentials{}, AssumedRoleUser{}, denied
 	}
@@ -151,42 +154,33 @@ func (d *Directory) AssumeRole(ctx context.Context, caller Principal, in AssumeR
 }
 
 // policySet gathers the guardrails, the caller's identity and session
-// policies and the given resource policy, parsed.
+// policies and the given resource policy, compiled (and remembered by
+// their text: see compiled).
 func (d *Directory) policySet(ctx context.Context, caller Principal, resource json.RawMessage) (policy.Set, error) {
 	var set policy.Set
 	org, err := d.OrgPolicies(ctx)
 	if err != nil {
 		return set, err
 	}
-	if set.Org, err = parseAll(org); err != nil {
-		return set, err
+	if set.Org, err = d.compiled(org); err != nil {
+		return set, fmt.Errorf("iam: org policies: %w", err)
 	}
-	if set.Identity, err = parseAll(caller.Policies); err != nil {
-		return set, err
+	if set.Identity, err = d.compiled(caller.Policies); err != nil {
+		return set, fmt.Errorf("iam: identity policies: %w", err)
 	}
 	if len(caller.SessionPolicy) > 0 {
-		if set.Session, err = parseAll([]json.RawMessage{caller.SessionPolicy}); err != nil {
-			return set, err
+		if set.Session, err = d.compiled([]json.RawMessage{caller.SessionPolicy}); err != nil {
+			return set, fmt.Errorf("iam: session policy: %w", err)
 		}
 	}
 	if len(resource) > 0 {
-		if set.Resource, err = policy.Parse(resource); err != nil {
-			return set, fmt.Errorf("iam: stored resource policy: %w", err)
+		res, err := d.compiled([]json.RawMessage{resource})
+		if err != nil {
+			return set, fmt.Errorf("iam: resource policy: %w", err)
 		}
+		set.Resource = res[0]
 	}
 	return set, nil
-}
-
-func parseAll(docs []json.RawMessage) ([]*policy.Policy, error) {
-	out := make([]*policy.Policy, 0, len(docs))
-	for _, doc := range docs {
-		p, err := policy.Parse(doc)
-		if err != nil {
-			return nil, fmt.Errorf("iam: stored policy: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 func policyPrincipal(p Principal) policy.Principal {

@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
@@ -50,6 +54,8 @@ type Options struct {
 	// Now and Rand are the clock and the randomness for new keys.
 	Now  func() time.Time
 	Rand io.Reader
+	// TracerProvider traces SignContext (nil: no traces).
+	TracerProvider trace.TracerProvider
 }
 
 // Set is the issuer's signing key set: it signs with the current key,
@@ -62,6 +68,7 @@ type Set struct {
 	locks  store.Locks
 	sealer *secrets.Sealer
 	snap   atomic.Pointer[snapshot]
+	tracer trace.Tracer
 }
 
 // New returns a Set over the stored keys; call Tick before signing.
@@ -78,7 +85,11 @@ func New(keys store.SigningKeys, locks store.Locks, sealer *secrets.Sealer, opts
 	if opts.Now == nil || opts.Rand == nil || opts.Owner == "" {
 		return nil, errors.New("jwks: Now, Rand and Owner are required")
 	}
-	s := &Set{opts: opts, keys: keys, locks: locks, sealer: sealer}
+	if opts.TracerProvider == nil {
+		opts.TracerProvider = noop.NewTracerProvider()
+	}
+	s := &Set{opts: opts, keys: keys, locks: locks, sealer: sealer,
+		tracer: opts.TracerProvider.Tracer("github.com/lineage-oss/lineage/jwks")}
 	s.snap.Store(&snapshot{})
 	return s, nil
 }
@@ -133,19 +144,45 @@ func (s *snapshot) lookup(kid string) *Key {
 // Sign signs payload with the current key as a compact JWS whose header
 // carries typ and kid.
 func (s *Set) Sign(typ string, payload []byte) (string, error) {
+	token, _, err := s.sign(typ, payload)
+	return token, err
+}
+
+// SpanSign names the span of SignContext.
+const SpanSign = "jwks.Sign"
+
+// SignContext is Sign recorded as a span (SpanSign) in ctx's trace, with
+// the token type, the algorithm and the kid; never the payload.
+func (s *Set) SignContext(ctx context.Context, typ string, payload []byte) (string, error) {
+	_, span := s.tracer.Start(ctx, SpanSign, trace.WithAttributes(attribute.String("jwt.typ", typ)))
+	defer span.End()
+	token, k, err := s.sign(typ, payload)
+	if k != nil {
+		span.SetAttributes(attribute.String("jwt.alg", k.Alg), attribute.String("jwt.kid", k.KID))
+	}
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "sign failed")
+	}
+	return token, err
+}
+
+// sign signs with the current key and returns it too (nil: none).
+func (s *Set) sign(typ string, payload []byte) (string, *Key, error) {
 	k := s.snap.Load().signing(s.opts.Now())
 	if k == nil {
-		return "", ErrNoSigningKey
+		return "", nil, ErrNoSigningKey
 	}
 	signer, err := k.signer(typ)
 	if err != nil {
-		return "", err
+		return "", k, err
 	}
 	jws, err := signer.Sign(payload)
 	if err != nil {
-		return "", fmt.Errorf("jwks: sign: %w", err)
+		return "", k, fmt.Errorf("jwks: sign: %w", err)
 	}
-	return jws.CompactSerialize()
+	token, err := jws.CompactSerialize()
+	return token, k, err
 }
 
 // Verified is a JWS whose signature checked out against a published key.

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -35,6 +36,25 @@ type AccessTokenClaims struct {
 	IAMPrincipal  string `json:"iam_principal,omitempty"`
 	IAMSource     string `json:"iam_source,omitempty"`
 	IAMSessionIAT int64  `json:"iam_session_iat,omitempty"`
+	// Act is, for a token-exchange result, who acts for the subject (RFC
+	// 8693 §4.1).
+	Act *Actor `json:"act,omitempty"`
+}
+
+// Actor is the act claim (RFC 8693 §4.1): the party acting for the
+// subject, and nested in it the one that acted before, if any.
+type Actor struct {
+	Subject string `json:"sub"`
+	Actor   *Actor `json:"act,omitempty"`
+}
+
+// depth is how many actors the chain holds.
+func (a *Actor) depth() int {
+	n := 0
+	for ; a != nil; a = a.Actor {
+		n++
+	}
+	return n
 }
 
 // AccessTokens mints RFC 9068 JWT access tokens with the current signing
@@ -55,10 +75,12 @@ type Grant struct {
 	OriginJTI string // empty: this token starts a lineage (origin_jti = jti)
 	Lifetime  time.Duration
 	IAM       IAMIdentity // zero: not IAM-minted
+	Act       *Actor      // nil: no act claim
 }
 
-// Mint signs an access token for g and returns it with its claims.
-func (a *AccessTokens) Mint(g Grant) (string, AccessTokenClaims, error) {
+// MintContext signs an access token for g and returns it with its claims,
+// the signing traced in ctx's trace.
+func (a *AccessTokens) MintContext(ctx context.Context, g Grant) (string, AccessTokenClaims, error) {
 	jti, err := newID(a.rand)
 	if err != nil {
 		return "", AccessTokenClaims{}, err
@@ -75,6 +97,7 @@ func (a *AccessTokens) Mint(g Grant) (string, AccessTokenClaims, error) {
 		ClientID:  g.ClientID,
 		Scope:     strings.Join(g.Scopes, " "),
 		OriginJTI: g.OriginJTI,
+		Act:       g.Act,
 	}
 	if c.OriginJTI == "" {
 		c.OriginJTI = jti
@@ -87,7 +110,7 @@ func (a *AccessTokens) Mint(g Grant) (string, AccessTokenClaims, error) {
 	if err != nil {
 		return "", AccessTokenClaims{}, fmt.Errorf("oauth: marshal claims: %w", err)
 	}
-	token, err := a.keys.Sign(AccessTokenType, payload)
+	token, err := a.keys.SignContext(ctx, AccessTokenType, payload)
 	if err != nil {
 		return "", AccessTokenClaims{}, fmt.Errorf("oauth: sign access token: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/ory/fosite"
 
+	"github.com/lineage-oss/lineage/ratelimit"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
 )
@@ -40,10 +41,32 @@ type clientAuthenticator struct {
 	audiences []string // accepted client-assertion audiences: token URL, issuer
 	leeway    time.Duration
 	now       func() time.Time
+	limits    *ratelimit.Limiter // nil: none
 }
 
-// authenticate implements fosite.ClientAuthenticationStrategy.
+// authenticate implements fosite.ClientAuthenticationStrategy. A client id
+// or client IP over its failed-authentication limit is refused with a
+// *ratelimit.Exceeded before its credentials are checked; every
+// invalid_client answer counts as a failure of both, and the one too many
+// is refused so too. A client assertion's id is not known before it is
+// verified: its failures count per IP only.
 func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	id, ip := a.claimedID(r, form), originOf(ctx).SourceIP
+	if err := a.limits.ClientAuth(id, ip); err != nil {
+		return nil, err
+	}
+	c, err := a.credentials(ctx, r, form)
+	var rfc *fosite.RFC6749Error
+	if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		if lerr := a.limits.ClientAuthFailed(ctx, id, ip); lerr != nil {
+			return nil, lerr
+		}
+	}
+	return c, err
+}
+
+// credentials checks the request's client credentials.
+func (a *clientAuthenticator) credentials(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	basicID, basicSecret, basic := r.BasicAuth()
 	assertion := form.Get("client_assertion_type") != "" || form.Get("client_assertion") != ""
 	post := form.Get("client_secret") != ""

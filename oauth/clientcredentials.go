@@ -65,7 +65,7 @@ func (g *clientCredentialsGrant) PopulateTokenEndpointResponse(ctx context.Conte
 	}
 	client := req.GetClient().(*Client)
 	lifetime := client.GetEffectiveLifespan(fosite.GrantTypeClientCredentials, fosite.AccessToken, g.accessTTL)
-	token, _, err := g.tokens.Mint(Grant{
+	token, _, err := g.tokens.MintContext(ctx, Grant{
 		Subject:  client.ID,
 		ClientID: client.ID,
 		Scopes:   req.GetGrantedScopes(),

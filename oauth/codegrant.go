@@ -48,6 +48,12 @@ type issuance struct {
 	// iam is the IAM caller of a CreateTokenWithIAM request, or the one a
 	// refreshed IAM-minted lineage was issued to (zero: none).
 	iam IAMIdentity
+	// notAfter, when set, ends the lineage: no token of it outlives it
+	// (token exchange: the subject token's exp, RFC 8693).
+	notAfter time.Time
+	// act is the act claim of the lineage's access tokens (token
+	// exchange, RFC 8693 §4.1).
+	act *Actor
 }
 
 // IDTokenClaims are the claims of a lineage ID token (OpenID Connect Core
@@ -210,12 +216,20 @@ func (g *refreshTokenGrant) HandleTokenEndpointRequest(ctx context.Context, req 
 	for _, a := range rec.Audience {
 		req.GrantAudience(a)
 	}
+	var act *Actor
+	if len(rec.Act) > 0 {
+		act = new(Actor)
+		if err := json.Unmarshal(rec.Act, act); err != nil {
+			return fosite.ErrServerError.WithWrap(fmt.Errorf("oauth: stored act claim: %w", err))
+		}
+	}
 	session := req.GetSession().(*Session)
 	session.Subject, session.Username, session.OriginJTI = rec.Subject, rec.Username, rec.OriginJTI
 	session.grant = &issuance{
 		client: client, subject: rec.Subject, username: rec.Username, scopes: scopes, audience: rec.Audience,
 		originJTI: rec.OriginJTI, authTime: rec.AuthTime, sid: rec.SessionID,
 		familyIssuedAt: rec.FamilyIssuedAt, rotate: &rec, refreshScopes: rec.Scopes, iam: recordIdentity(rec),
+		notAfter: rec.NotAfter, act: act,
 	}
 	return nil
 }
@@ -276,9 +290,12 @@ func refreshOrigin(token string) (string, bool) {
 // rotating the presented one in one atomic step — and writes the response.
 func (p *Provider) issue(ctx context.Context, g *issuance, resp fosite.AccessResponder) error {
 	client := g.client
-	accessTTL := client.GetEffectiveLifespan(fosite.GrantTypeAuthorizationCode, fosite.AccessToken, p.opts.AccessTTL)
-	access, _, err := p.tokens.Mint(Grant{Subject: g.subject, ClientID: client.ID, Scopes: g.scopes,
-		Audience: g.audience, OriginJTI: g.originJTI, Lifetime: accessTTL, IAM: g.iam})
+	accessTTL, err := g.capped(client.GetEffectiveLifespan(fosite.GrantTypeAuthorizationCode, fosite.AccessToken, p.opts.AccessTTL), p.opts.Now())
+	if err != nil {
+		return err
+	}
+	access, _, err := p.tokens.MintContext(ctx, Grant{Subject: g.subject, ClientID: client.ID, Scopes: g.scopes,
+		Audience: g.audience, OriginJTI: g.originJTI, Lifetime: accessTTL, IAM: g.iam, Act: g.act})
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
@@ -288,7 +305,7 @@ func (p *Provider) issue(ctx context.Context, g *issuance, resp fosite.AccessRes
 	resp.SetScopes(g.scopes)
 
 	if slices.Contains(g.scopes, "openid") {
-		idToken, err := p.idToken(g, access)
+		idToken, err := p.idToken(ctx, g, access)
 		if err != nil {
 			return fosite.ErrServerError.WithWrap(err)
 		}
@@ -303,6 +320,19 @@ func (p *Provider) issue(ctx context.Context, g *issuance, resp fosite.AccessRes
 		resp.SetExtra("refresh_token", refresh)
 	}
 	return nil
+}
+
+// capped returns lifetime, shortened so that a token issued at now ends no
+// later than the lineage's notAfter; invalid_grant once that has passed.
+func (g *issuance) capped(lifetime time.Duration, now time.Time) (time.Duration, error) {
+	if g.notAfter.IsZero() {
+		return lifetime, nil
+	}
+	left := g.notAfter.Sub(now).Truncate(time.Second)
+	if left <= 0 {
+		return 0, fosite.ErrInvalidGrant.WithHint("The token's lineage has ended: its subject token expired.")
+	}
+	return min(lifetime, left), nil
 }
 
 // refreshes reports whether a grant gets a refresh token: the client may
@@ -327,6 +357,9 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 	if end := g.familyIssuedAt.Add(g.client.refreshMaxTTL(p.opts.RefreshMaxTTL)); end.Before(expires) {
 		expires = end
 	}
+	if !g.notAfter.IsZero() && g.notAfter.Before(expires) {
+		expires = g.notAfter
+	}
 	if !expires.After(now) {
 		return "", fosite.ErrInvalidGrant.WithHint("The refresh token's lineage has reached its maximum lifetime.")
 	}
@@ -339,6 +372,12 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 		Username: g.username, Scopes: refreshScopes, Audience: g.audience, AuthTime: g.authTime, SessionID: g.sid,
 		IssuedAt: now, FamilyIssuedAt: g.familyIssuedAt, ExpiresAt: expires,
 		IAMPrincipal: g.iam.Principal, IAMSource: g.iam.Source, IAMSessionIssuedAt: g.iam.SessionIssuedAt,
+		NotAfter: g.notAfter,
+	}
+	if g.act != nil {
+		if next.Act, err = json.Marshal(g.act); err != nil {
+			return "", fosite.ErrServerError.WithWrap(err)
+		}
 	}
 	if g.rotate == nil {
 		err = p.refresh.CreateRefreshToken(ctx, next)
@@ -370,13 +409,16 @@ func (p *Provider) nextRefreshToken(ctx context.Context, g *issuance) (string, e
 
 // idToken signs an ID token for the grant (OpenID Connect Core §2, §3.1.3.6
 // at_hash).
-func (p *Provider) idToken(g *issuance, accessToken string) (string, error) {
+func (p *Provider) idToken(ctx context.Context, g *issuance, accessToken string) (string, error) {
 	jti, err := newID(p.opts.Rand)
 	if err != nil {
 		return "", err
 	}
 	now := p.opts.Now()
-	ttl := g.client.GetEffectiveLifespan(fosite.GrantTypeAuthorizationCode, fosite.IDToken, p.opts.IDTTL)
+	ttl, err := g.capped(g.client.GetEffectiveLifespan(fosite.GrantTypeAuthorizationCode, fosite.IDToken, p.opts.IDTTL), now)
+	if err != nil {
+		return "", err
+	}
 	sum := sha256.Sum256([]byte(accessToken))
 	c := IDTokenClaims{
 		Issuer: p.opts.Issuer, Subject: g.subject, Audience: jwt.Audience{g.client.ID},
@@ -393,5 +435,5 @@ func (p *Provider) idToken(g *issuance, accessToken string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("oauth: marshal id token: %w", err)
 	}
-	return p.keys.Sign(IDTokenType, payload)
+	return p.keys.SignContext(ctx, IDTokenType, payload)
 }

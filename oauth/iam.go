@@ -35,14 +35,10 @@ func (id IAMIdentity) principals() []string {
 	return iam.RuleIDs(id.Principal, id.Source)
 }
 
-// IAMRevoked reports whether a before-T rule covers the identity's credential
-// itself: a caller whose sessions or key were revoked gets nothing new. An
-// error means the set could not be read: the caller must refuse.
-func (p *Provider) IAMRevoked(ctx context.Context, id IAMIdentity) (bool, error) {
-	return p.revocations.Revoked(ctx, revocation.Token{
-		Principals: id.principals(), IssuedAt: id.SessionIssuedAt, SessionIssuedAt: id.SessionIssuedAt,
-	})
-}
+// ErrIAMRevoked is IAMApplication's answer for a caller whose credential
+// a before-T rule covers (its role's sessions or its access key were
+// revoked): it gets nothing new.
+var ErrIAMRevoked = errors.New("oauth: the caller's IAM credentials were revoked")
 
 // recordIdentity is the IAM identity a stored refresh token was issued to.
 func recordIdentity(rec store.RefreshToken) IAMIdentity {
@@ -90,6 +86,13 @@ type IAMTokenRequest struct {
 	RedirectURI  string
 	RefreshToken string
 	Scopes       []string
+	// Assertion is the JWT of the jwt-bearer grant (RFC 7523 §2.1).
+	Assertion string
+	// SubjectToken, SubjectTokenType and RequestedTokenType are the
+	// token-exchange parameters (RFC 8693 §2.1).
+	SubjectToken       string
+	SubjectTokenType   string
+	RequestedTokenType string
 }
 
 // IAMToken is a CreateTokenWithIAM response.
@@ -103,10 +106,23 @@ type IAMToken struct {
 	Scope           []string `json:"scope,omitempty"`
 }
 
-// Application returns the enabled client a CreateTokenWithIAM-family call
-// names (its clientId): errBadClient when it is unknown or disabled.
-func (p *Provider) Application(ctx context.Context, id string) (*Client, error) {
-	c, err := getClient(ctx, p.clients, id)
+// IAMApplication checks, in one store round trip, that no before-T rule
+// covers the caller's credential (else ErrIAMRevoked) and reads the
+// enabled application a CreateTokenWithIAM-family call names by its
+// clientId (errBadClient when it is unknown or disabled). A store that
+// cannot be read is temporarily_unavailable: the call is refused.
+func (p *Provider) IAMApplication(ctx context.Context, caller IAMIdentity, id string) (*Client, error) {
+	ids := storedIDs(p.clients, id)
+	check, err := p.revocations.Check(ctx, revocation.Token{
+		Principals: caller.principals(), IssuedAt: caller.SessionIssuedAt, SessionIssuedAt: caller.SessionIssuedAt,
+	}, ids)
+	switch {
+	case err != nil:
+		return nil, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	case check.Revoked:
+		return nil, ErrIAMRevoked
+	}
+	c, err := getClient(ctx, prefetched{src: p.clients, ids: ids, records: check.Clients}, id)
 	switch {
 	case errors.Is(err, fosite.ErrNotFound):
 		return nil, errBadClient
@@ -117,16 +133,25 @@ func (p *Provider) Application(ctx context.Context, id string) (*Client, error) 
 }
 
 // CreateTokenWithIAM issues tokens to an IAM caller for in.Client through
-// the authorization_code, refresh_token or client_credentials grant. The
+// the authorization_code, refresh_token, client_credentials, jwt-bearer
+// (RFC 7523) or token-exchange (RFC 8693) grant. The
 // tokens carry the caller's IAM identity, so that revoking its role's
 // sessions or its access key reaches them. Errors are
-// *fosite.RFC6749Error; the web layer renders them in the AWS shape.
+// *fosite.RFC6749Error, or a *ratelimit.Exceeded when the client is over
+// its /token limit; the web layer renders them in the AWS shape.
 func (p *Provider) CreateTokenWithIAM(ctx context.Context, in IAMTokenRequest) (IAMToken, error) {
+	if err := p.limits.Token(ctx, in.Client.ID); err != nil {
+		return IAMToken{}, err
+	}
 	switch in.GrantType {
 	case GrantClientCredentials:
-		return p.iamClientCredentials(in)
+		return p.iamClientCredentials(ctx, in)
 	case GrantAuthorizationCode, GrantRefreshToken:
 		return p.iamWebGrant(ctx, in)
+	case GrantJWTBearer:
+		return p.iamJWTBearer(ctx, in)
+	case GrantTokenExchange:
+		return p.iamTokenExchange(ctx, in)
 	case "":
 		return IAMToken{}, fosite.ErrInvalidRequest.WithHint("grantType is required.")
 	}
@@ -136,7 +161,7 @@ func (p *Provider) CreateTokenWithIAM(ctx context.Context, in IAMTokenRequest) (
 // iamClientCredentials mints an access token whose subject is the calling
 // principal (lineage's extension of CreateTokenWithIAM); as RFC 6749
 // §4.4.3 advises, without a refresh token.
-func (p *Provider) iamClientCredentials(in IAMTokenRequest) (IAMToken, error) {
+func (p *Provider) iamClientCredentials(ctx context.Context, in IAMTokenRequest) (IAMToken, error) {
 	client := in.Client
 	if !client.GetGrantTypes().Has(GrantClientCredentials) {
 		return IAMToken{}, fosite.ErrUnauthorizedClient.WithHint("The application may not use the client_credentials grant.")
@@ -150,7 +175,7 @@ func (p *Provider) iamClientCredentials(in IAMTokenRequest) (IAMToken, error) {
 		return IAMToken{}, err
 	}
 	lifetime := client.GetEffectiveLifespan(fosite.GrantTypeClientCredentials, fosite.AccessToken, p.opts.AccessTTL)
-	token, _, err := p.tokens.Mint(Grant{Subject: in.Caller.Principal, ClientID: client.ID, Scopes: scopes,
+	token, _, err := p.tokens.MintContext(ctx, Grant{Subject: in.Caller.Principal, ClientID: client.ID, Scopes: scopes,
 		Audience: audience, Lifetime: lifetime, IAM: in.Caller})
 	if err != nil {
 		return IAMToken{}, fosite.ErrServerError.WithWrap(err)
@@ -192,11 +217,16 @@ func (p *Provider) iamWebGrant(ctx context.Context, in IAMTokenRequest) (IAMToke
 	if err := p.issue(ctx, g, resp); err != nil {
 		return IAMToken{}, err
 	}
-	out := IAMToken{AccessToken: resp.GetAccessToken(), TokenType: resp.GetTokenType(), Scope: g.scopes}
+	return iamResponse(resp, g.scopes), nil
+}
+
+// iamResponse is the CreateTokenWithIAM response of what issue wrote.
+func iamResponse(resp fosite.AccessResponder, scopes []string) IAMToken {
+	out := IAMToken{AccessToken: resp.GetAccessToken(), TokenType: resp.GetTokenType(), Scope: scopes}
 	if exp, ok := resp.GetExtra("expires_in").(int64); ok {
 		out.ExpiresIn = int32(exp)
 	}
 	out.RefreshToken, _ = resp.GetExtra("refresh_token").(string)
 	out.IDToken, _ = resp.GetExtra("id_token").(string)
-	return out, nil
+	return out
 }

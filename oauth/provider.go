@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ory/fosite"
 
 	"github.com/lineage-oss/lineage/jwks"
+	"github.com/lineage-oss/lineage/ratelimit"
 	"github.com/lineage-oss/lineage/revocation"
 	"github.com/lineage-oss/lineage/secrets"
 	"github.com/lineage-oss/lineage/store"
@@ -92,6 +94,12 @@ type Deps struct {
 	// Guard decides sso-oauth:CreateToken for the standard grants at
 	// every use (nil: no policy applies).
 	Guard Guard
+	// HTTPClient fetches the JWK Sets of trusted token issuers (jwt-bearer;
+	// nil: a client with a 5 s timeout). Only https URLs are fetched.
+	HTTPClient *http.Client
+	// Limits are the rate limits of /token per client and of failed
+	// client authentication (nil: none).
+	Limits *ratelimit.Limiter
 }
 
 // Provider is lineage's OAuth 2.0 / OpenID Connect core on fosite.
@@ -109,6 +117,9 @@ type Provider struct {
 	tokens          *AccessTokens
 	defaultAudience string
 	guard           createTokenGuard
+	nonces          store.Nonces
+	issuerKeys      *issuerKeys
+	limits          *ratelimit.Limiter
 	opts            Options
 }
 
@@ -138,12 +149,14 @@ func New(opts Options, d Deps) (*Provider, error) {
 		audiences: []string{tokenURL, opts.Issuer},
 		leeway:    opts.Leeway,
 		now:       opts.Now,
+		limits:    d.Limits,
 	}
 	tokens := &AccessTokens{issuer: opts.Issuer, keys: d.Keys, now: opts.Now, rand: opts.Rand}
 	p := &Provider{
 		auth: auth, clients: d.Clients, users: d.Users, codes: d.Codes, refresh: d.Refresh, keys: d.Keys,
 		revocations: d.Revocations, iamPolicies: d.IAMPolicies, tokens: tokens, defaultAudience: audience, opts: opts,
-		guard: newCreateTokenGuard(d.Guard, d.Users),
+		guard:  newCreateTokenGuard(d.Guard, d.Users),
+		nonces: d.Nonces, issuerKeys: newIssuerKeys(d.HTTPClient, opts.Now), limits: d.Limits,
 	}
 	if opts.VerifiedTokens > 0 {
 		cache, err := lru.New[[sha256.Size]byte, verifiedToken](opts.VerifiedTokens)
@@ -157,7 +170,7 @@ func New(opts Options, d Deps) (*Provider, error) {
 		IDTokenIssuer:                opts.Issuer,
 		TokenURL:                     tokenURL,
 		AccessTokenLifespan:          opts.AccessTTL,
-		ClientAuthenticationStrategy: auth.authenticate,
+		ClientAuthenticationStrategy: p.authenticateTokenClient,
 		ScopeStrategy:                fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:     fosite.ExactAudienceMatchingStrategy,
 		SendDebugMessagesToClients:   false,
@@ -190,6 +203,20 @@ func (p *Provider) Token(ctx context.Context, w http.ResponseWriter, r *http.Req
 	p.fosite.WriteAccessResponse(ctx, w, req, resp)
 	p.opts.Observer.TokenIssued(req.GetGrantTypes()[0])
 	return nil
+}
+
+// authenticateTokenClient authenticates the client of a /token request
+// and counts the request against the client's TokenPerClient limit, so
+// that only authenticated clients are counted, each under its own id.
+func (p *Provider) authenticateTokenClient(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	c, err := p.auth.authenticate(ctx, r, form)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.limits.Token(ctx, c.GetID()); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // fositeStorage is the storage fosite itself calls: clients, and the jti

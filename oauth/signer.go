@@ -28,7 +28,7 @@ func NewSigner(keys *jwks.Set) *Signer { return &Signer{keys: keys} }
 
 // Generate implements jwt.Signer: it signs claims with the header's typ
 // (default "JWT") and returns the token and its signature segment.
-func (s *Signer) Generate(_ context.Context, claims jwt.MapClaims, header jwt.Mapper) (string, string, error) {
+func (s *Signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.Mapper) (string, string, error) {
 	if claims == nil || header == nil {
 		return "", "", errors.New("oauth: claims and header are required")
 	}
@@ -40,11 +40,11 @@ func (s *Signer) Generate(_ context.Context, claims jwt.MapClaims, header jwt.Ma
 	if err != nil {
 		return "", "", fmt.Errorf("oauth: marshal claims: %w", err)
 	}
-	token, err := s.keys.Sign(typ, payload)
+	token, err := s.keys.SignContext(ctx, typ, payload)
 	if err != nil {
 		return "", "", err
 	}
-	sig, err := s.GetSignature(context.Background(), token)
+	sig, err := s.GetSignature(ctx, token)
 	return token, sig, err
 }
 

@@ -41,12 +41,31 @@ type Client struct {
 	Disabled               bool              `json:"disabled"`
 	Policies               []json.RawMessage `json:"policies,omitempty"`
 	ActorPolicy            json.RawMessage   `json:"actor_policy,omitempty"`
-	AccessTTL              time.Duration     `json:"access_ttl,omitempty"`
-	IDTTL                  time.Duration     `json:"id_ttl,omitempty"`
-	RefreshIdleTTL         time.Duration     `json:"refresh_idle_ttl,omitempty"`
-	RefreshMaxTTL          time.Duration     `json:"refresh_max_ttl,omitempty"`
-	CreatedAt              time.Time         `json:"created_at"`
-	UpdatedAt              time.Time         `json:"updated_at"`
+	// TrustedTokenIssuers are the issuers whose JWTs the client may trade
+	// with the jwt-bearer grant (RFC 7523 §2.1).
+	TrustedTokenIssuers []TrustedTokenIssuer `json:"trusted_token_issuers,omitempty"`
+	AccessTTL           time.Duration        `json:"access_ttl,omitempty"`
+	IDTTL               time.Duration        `json:"id_ttl,omitempty"`
+	RefreshIdleTTL      time.Duration        `json:"refresh_idle_ttl,omitempty"`
+	RefreshMaxTTL       time.Duration        `json:"refresh_max_ttl,omitempty"`
+	CreatedAt           time.Time            `json:"created_at"`
+	UpdatedAt           time.Time            `json:"updated_at"`
+}
+
+// TrustedTokenIssuer is an external issuer whose JWTs a client may present
+// as jwt-bearer assertions (RFC 7523 §2.1). Exactly one of JWKSURI and JWKS
+// is set.
+type TrustedTokenIssuer struct {
+	// Issuer is the iss the assertions carry, compared exactly.
+	Issuer string `json:"issuer"`
+	// JWKSURI is the https URL of the issuer's JWK Set.
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// JWKS is the issuer's JWK Set, inline.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// Audience is the value the assertions' aud must contain, exactly.
+	Audience string `json:"audience"`
+	// UserClaim names the string claim that is the user (empty: sub).
+	UserClaim string `json:"user_claim,omitempty"`
 }
 
 // Clients stores OAuth 2.0 client records.
@@ -304,6 +323,13 @@ type RefreshToken struct {
 	IAMPrincipal       string    `json:"iam_principal,omitempty"`
 	IAMSource          string    `json:"iam_source,omitempty"`
 	IAMSessionIssuedAt time.Time `json:"iam_session_iat,omitzero"`
+	// NotAfter, when set, is when the family ends whatever its lifetimes
+	// say: for a token-exchange lineage, the subject token's exp (RFC
+	// 8693; no token of it may outlive the subject).
+	NotAfter time.Time `json:"not_after,omitzero"`
+	// Act is the RFC 8693 §4.1 act claim the family's access tokens carry
+	// (token exchange), as JSON.
+	Act json.RawMessage `json:"act,omitempty"`
 }
 
 // RefreshTokens stores refresh-token families. Rotation is one atomic step
@@ -377,6 +403,37 @@ type Throttles interface {
 	ResetThrottle(ctx context.Context, key string) error
 }
 
+// RateLimit is a limit of Rate events per Period, in bursts of up to Burst
+// events at once, enforced with the generic cell rate algorithm (GCRA):
+// events are spaced Period/Rate apart on average, and a quiet key saves up
+// to Burst of them.
+type RateLimit struct {
+	Rate   int
+	Period time.Duration
+	Burst  int
+}
+
+// RateDecision is the answer of a rate limiter.
+type RateDecision struct {
+	Allowed bool
+	// Remaining is, when Allowed, how many more events would fit at once
+	// after this one.
+	Remaining int
+	// RetryAfter is, when not Allowed, how long until one more event
+	// would be.
+	RetryAfter time.Duration
+}
+
+// RateLimits are rate limiters shared by every issuer instance, one per
+// key (for example: /token requests per client, failed client
+// authentications per client IP). A limit whose Rate, Period or Burst is
+// not positive is refused with ErrInvalid.
+type RateLimits interface {
+	// AllowRate reports whether one more event for key fits limit and, if
+	// it does, counts it; a refused event is not counted.
+	AllowRate(ctx context.Context, key string, limit RateLimit) (RateDecision, error)
+}
+
 // Store is everything one backing store provides.
 type Store interface {
 	Clients
@@ -394,6 +451,7 @@ type Store interface {
 	LoginSessions
 	Consents
 	Throttles
+	RateLimits
 	Revocations
 	// Ping reports whether the store is reachable (ErrUnavailable if not).
 	Ping(ctx context.Context) error

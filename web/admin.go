@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lineage-oss/lineage/admin"
 	"github.com/lineage-oss/lineage/clients"
@@ -36,6 +37,8 @@ type AdminOptions struct {
 	// GET /metrics (Prometheus exposition; nil: not served).
 	Metrics        RequestObserver
 	MetricsHandler http.Handler
+	// TracerProvider makes each request a server span (nil: no traces).
+	TracerProvider trace.TracerProvider
 }
 
 // NewAdmin returns the handler of the admin listener: JSON under
@@ -45,6 +48,9 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = adminErrorHandler(opts.Logger)
+	if opts.TracerProvider != nil {
+		e.Use(nameServerSpan)
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	if opts.Metrics != nil {
 		e.Use(requestMetrics("admin", opts.Metrics))
@@ -99,7 +105,7 @@ func NewAdmin(opts AdminOptions, svc *admin.Service) http.Handler {
 	g.PUT("/iam/roles/:name/policies", h.putRolePolicies)
 	g.GET("/iam/org-policies", h.getOrgPolicies)
 	g.PUT("/iam/org-policies", h.putOrgPolicies)
-	return e
+	return traced(e, opts.TracerProvider)
 }
 
 // bearer admits requests whose Authorization is "Bearer <token>". Both

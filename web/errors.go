@@ -2,11 +2,16 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
+
+	"github.com/lineage-oss/lineage/ratelimit"
 )
 
 // oauthError is the RFC 6749 §5.2 error body.
@@ -21,6 +26,11 @@ type oauthError struct {
 func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		var limited *ratelimit.Exceeded
+		if errors.As(err, &limited) {
+			renderRateLimited(c, limited)
 			return
 		}
 		var se *stsError
@@ -100,4 +110,30 @@ func render(err error) (int, oauthError) {
 		}
 	}
 	return http.StatusInternalServerError, oauthError{Error: "server_error", Description: "The server could not handle the request."}
+}
+
+// renderRateLimited answers a request refused by a rate limit: HTTP 429
+// with Retry-After (whole seconds, RFC 9110 §10.2.3), in the shape of the
+// endpoint's protocol — STS <ErrorResponse> with the code Throttling (which
+// the AWS SDKs retry), SSO-OIDC SlowDownException / slow_down (the
+// exception CreateTokenWithIAM declares; the SDKs do not retry it), and
+// elsewhere RFC 6749 temporarily_unavailable. The AWS shapes also carry
+// X-Amz-Retry-After (milliseconds), which the SDKs' retryers honour.
+func renderRateLimited(c echo.Context, e *ratelimit.Exceeded) {
+	secs := max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+	h := c.Response().Header()
+	h.Set("Retry-After", strconv.Itoa(secs))
+	h.Set("Cache-Control", "no-store")
+	msg := fmt.Sprintf("Too many requests; retry after %d seconds.", secs)
+	switch {
+	case c.Path() == stsPath:
+		h.Set("X-Amz-Retry-After", strconv.FormatInt(max(1, e.RetryAfter.Milliseconds()), 10))
+		renderSTS(c, &stsError{status: http.StatusTooManyRequests, code: "Throttling", msg: "Rate exceeded", err: e})
+	case c.QueryParam("aws_iam") == "t":
+		h.Set("X-Amz-Retry-After", strconv.FormatInt(max(1, e.RetryAfter.Milliseconds()), 10))
+		renderAWS(c, &awsError{status: http.StatusTooManyRequests, typ: "SlowDownException", code: "slow_down", msg: msg, err: e})
+	default:
+		h.Set("Pragma", "no-cache")
+		_ = c.JSON(http.StatusTooManyRequests, oauthError{Error: "temporarily_unavailable", Description: msg})
+	}
 }

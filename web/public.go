@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lineage-oss/lineage/jwks"
 	"github.com/lineage-oss/lineage/oauth"
@@ -35,6 +36,8 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Metrics receives every request (nil: none).
 	Metrics RequestObserver
+	// TracerProvider makes each request a server span (nil: no traces).
+	TracerProvider trace.TracerProvider
 }
 
 // NewPublic returns the handler of the public listener (the issuer URL).
@@ -43,6 +46,9 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
+	if opts.TracerProvider != nil {
+		e.Use(nameServerSpan)
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	if opts.Metrics != nil {
 		e.Use(requestMetrics("public", opts.Metrics))
@@ -113,7 +119,7 @@ func NewPublic(opts Options, provider *oauth.Provider, keys *jwks.Set, sts *STS,
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return e
+	return traced(e, opts.TracerProvider)
 }
 
 // ipExtractor finds the client's address (login throttling,

@@ -17,6 +17,7 @@ import (
 	"github.com/lineage-oss/lineage/iam/policy"
 	"github.com/lineage-oss/lineage/iam/sigv4"
 	"github.com/lineage-oss/lineage/oauth"
+	"github.com/lineage-oss/lineage/ratelimit"
 )
 
 // SSOOIDC serves the IAM flavour of the token endpoints (aws_iam=t):
@@ -30,6 +31,8 @@ type SSOOIDC struct {
 	Directory *iam.Directory
 	Verifier  *sigv4.Verifier
 	Provider  *oauth.Provider
+	// Limits limit failed SigV4 authentications (nil: no limit).
+	Limits *ratelimit.Limiter
 	// Now is the clock the verifier checks skew against; responses carry
 	// it in their Date header.
 	Now func() time.Time
@@ -81,10 +84,10 @@ func (s *SSOOIDC) authorized(c echo.Context, action string) (iamRequest, *oauth.
 	if err != nil {
 		return in, nil, id, &awsError{http.StatusRequestEntityTooLarge, "InvalidRequestException", "invalid_request", "The request body is too large.", err}
 	}
-	principal, err := authenticate(r.Context(), s.Directory, s.Verifier, r, body)
+	principal, err := authenticate(r.Context(), s.Directory, s.Verifier, s.Limits, r, body, c.RealIP())
 	var sigErr *sigv4.Error
 	if errors.As(err, &sigErr) {
-		return in, nil, id, &awsError{sigErr.Code.HTTPStatus(), string(sigErr.Code), "", sigErr.Message, err}
+		return in, nil, id, &awsError{sigErr.Code.HTTPStatus(), restJSONAuthType(sigErr.Code), "", sigErr.Message, err}
 	}
 	if err != nil {
 		return in, nil, id, err
@@ -99,13 +102,10 @@ func (s *SSOOIDC) authorized(c echo.Context, action string) (iamRequest, *oauth.
 	ctx := r.Context()
 	id = oauth.IAMIdentity{Principal: principal.ARN, Source: principal.SourceARN, SessionIssuedAt: principal.IssuedAt}
 	// A caller whose sessions or key were revoked before T gets nothing.
-	switch revoked, err := s.Provider.IAMRevoked(ctx, id); {
-	case err != nil:
-		return in, nil, id, fosite.ErrTemporarilyUnavailable.WithWrap(err)
-	case revoked:
-		return in, nil, id, &awsError{http.StatusBadRequest, "AccessDeniedException", "access_denied", "The caller's credentials were revoked.", nil}
+	client, err := s.Provider.IAMApplication(ctx, id, in.ClientID)
+	if errors.Is(err, oauth.ErrIAMRevoked) {
+		return in, nil, id, &awsError{http.StatusBadRequest, "AccessDeniedException", "access_denied", "The caller's credentials were revoked.", err}
 	}
-	client, err := s.Provider.Application(ctx, in.ClientID)
 	if err != nil {
 		return in, nil, id, err
 	}
@@ -128,6 +128,22 @@ func (s *SSOOIDC) authorized(c echo.Context, action string) (iamRequest, *oauth.
 	return in, client, id, nil
 }
 
+// restJSONAuthType is the exception type a restJson1 service such as
+// SSO-OIDC answers for a SigV4 failure: AWS names some of them apart from
+// the Query protocol's codes (RequestTimeTooSkewed stays, so that the SDKs
+// correct their clock).
+func restJSONAuthType(code sigv4.Code) string {
+	switch code {
+	case sigv4.CodeSignatureDoesNotMatch:
+		return "InvalidSignatureException"
+	case sigv4.CodeInvalidClientTokenID:
+		return "UnrecognizedClientException"
+	case sigv4.CodeExpiredToken:
+		return "ExpiredTokenException"
+	}
+	return string(code)
+}
+
 func nonEmpty(v string) []string {
 	if v == "" {
 		return nil
@@ -143,7 +159,8 @@ func (s *SSOOIDC) createToken(c echo.Context) error {
 	}
 	out, err := s.Provider.CreateTokenWithIAM(c.Request().Context(), oauth.IAMTokenRequest{
 		Client: client, Caller: caller, GrantType: in.GrantType, Code: in.Code, CodeVerifier: in.CodeVerifier,
-		RedirectURI: in.RedirectURI, RefreshToken: in.RefreshToken, Scopes: in.Scope,
+		RedirectURI: in.RedirectURI, RefreshToken: in.RefreshToken, Scopes: in.Scope, Assertion: in.Assertion,
+		SubjectToken: in.SubjectToken, SubjectTokenType: in.SubjectTokenType, RequestedTokenType: in.RequestedTokenType,
 	})
 	if err != nil {
 		return err

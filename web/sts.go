@@ -16,6 +16,7 @@ import (
 	"github.com/lineage-oss/lineage/iam"
 	"github.com/lineage-oss/lineage/iam/policy"
 	"github.com/lineage-oss/lineage/iam/sigv4"
+	"github.com/lineage-oss/lineage/ratelimit"
 )
 
 // STS serves the AWS STS Query API at POST /sts/ (AssumeRole,
@@ -23,6 +24,8 @@ import (
 type STS struct {
 	Directory *iam.Directory
 	Verifier  *sigv4.Verifier
+	// Limits limit failed SigV4 authentications (nil: no limit).
+	Limits *ratelimit.Limiter
 	// Now is the clock the verifier checks skew against; responses carry
 	// it in their Date header, from which the AWS SDKs correct their own
 	// clock after RequestTimeTooSkewed.
@@ -42,23 +45,45 @@ func (e *stsError) Unwrap() error { return e.err }
 
 // authenticate verifies the request's SigV4 signature and returns the
 // principal whose key signed it.
-func authenticate(ctx context.Context, dir *iam.Directory, v *sigv4.Verifier, r *http.Request, body []byte) (iam.Principal, error) {
+//
+// An access key id or a client IP (ip) over its failed-SigV4 limit is
+// refused with a *ratelimit.Exceeded before the signature is computed,
+// and so is the failure one too many. A failure counts against both when
+// it tested a secret: an unknown key id,
+// a session token that is not the key's, or a signature that does not
+// match once the key was found; not a malformed request, a wrong scope or
+// an expired session.
+func authenticate(ctx context.Context, dir *iam.Directory, v *sigv4.Verifier, limits *ratelimit.Limiter, r *http.Request, body []byte, ip string) (iam.Principal, error) {
 	var principal iam.Principal
-	_, err := v.Verify(ctx, r, body, func(ctx context.Context, akid, token string) (sigv4.Secret, error) {
-		secret, p, err := dir.Authenticate(ctx, akid, token)
+	var akid string
+	counts := false // a failure from here on counts
+	_, err := v.Verify(ctx, r, body, func(ctx context.Context, id, token string) (sigv4.Secret, error) {
+		akid = id
+		if err := limits.SigV4(id, ip); err != nil {
+			return sigv4.Secret{}, err
+		}
+		secret, p, err := dir.Authenticate(ctx, id, token)
 		switch {
 		case errors.Is(err, iam.ErrUnknownKey):
+			counts = true
 			return sigv4.Secret{}, sigv4.ErrUnknownKey
 		case errors.Is(err, iam.ErrInvalidSessionToken):
+			counts = true
 			return sigv4.Secret{}, sigv4.ErrInvalidSessionToken
 		case errors.Is(err, iam.ErrExpiredToken):
 			return sigv4.Secret{}, sigv4.ErrExpiredToken
 		case err != nil:
 			return sigv4.Secret{}, err
 		}
+		counts = true
 		principal = p
-		return sigv4.Secret{AccessKeyID: akid, SecretAccessKey: secret}, nil
+		return sigv4.Secret{AccessKeyID: id, SecretAccessKey: secret}, nil
 	})
+	if err != nil && counts {
+		if lerr := limits.SigV4Failed(ctx, akid, ip); lerr != nil {
+			return principal, lerr
+		}
+	}
 	return principal, err
 }
 
@@ -69,7 +94,7 @@ func (s *STS) serve(c echo.Context) error {
 	if err != nil {
 		return &stsError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large.", err}
 	}
-	principal, err := authenticate(r.Context(), s.Directory, s.Verifier, r, body)
+	principal, err := authenticate(r.Context(), s.Directory, s.Verifier, s.Limits, r, body, c.RealIP())
 	var sigErr *sigv4.Error
 	if errors.As(err, &sigErr) {
 		return &stsError{sigErr.Code.HTTPStatus(), string(sigErr.Code), sigErr.Message, err}

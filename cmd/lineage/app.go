@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/lineage-oss/lineage/admin"
 	"github.com/lineage-oss/lineage/clients"
@@ -40,11 +43,13 @@ import (
 // when a rotation is due; publish-ahead is far longer.
 const keyTickEvery = 15 * time.Second
 
-// deps are the clock, randomness and logger every package receives.
+// deps are the clock, randomness and logger every package receives, and
+// the tracer provider (nil: telemetry off), which newApp sets.
 type deps struct {
 	now    func() time.Time
 	rand   io.Reader
 	logger *slog.Logger
+	traces trace.TracerProvider
 }
 
 // app is the composed issuer.
@@ -58,20 +63,30 @@ type app struct {
 	public      http.Handler
 	admin       http.Handler
 	logger      *slog.Logger
+	// tracing exports spans (nil: telemetry off); shutting it down
+	// flushes them.
+	tracing *sdktrace.TracerProvider
 }
 
 // newApp builds every package from cfg. It creates the first signing key
 // if the store has none.
 func newApp(ctx context.Context, cfg config.Config, d deps) (*app, error) {
-	st, kind, err := openStore(cfg.Store, d.now)
+	tracing, err := newTracerProvider(ctx, cfg.Telemetry)
 	if err != nil {
 		return nil, err
 	}
+	d.traces = tracerProvider(tracing)
+	st, kind, err := openStore(cfg.Store, d.now, d.traces)
+	if err != nil {
+		_ = shutdownTracing(context.Background(), tracing)
+		return nil, err
+	}
 	streams, stopStreams := context.WithCancel(context.WithoutCancel(ctx))
-	a := &app{store: st, storeKind: kind, logger: d.logger, stopStreams: stopStreams}
+	a := &app{store: st, storeKind: kind, logger: d.logger, stopStreams: stopStreams, tracing: tracing}
 	if err := a.build(ctx, cfg, d, streams); err != nil {
 		stopStreams()
 		st.Close()
+		_ = shutdownTracing(context.Background(), tracing)
 		return nil, err
 	}
 	return a, nil
@@ -109,6 +124,8 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Owner:        hex.EncodeToString(owner),
 		Now:          d.now,
 		Rand:         d.rand,
+
+		TracerProvider: d.traces,
 	})
 	if err != nil {
 		return err
@@ -145,6 +162,10 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 	if err != nil {
 		return err
 	}
+	limits, err := newRateLimits(cfg.RateLimits, a.store, d.logger)
+	if err != nil {
+		return err
+	}
 	provider, err := oauth.New(oauth.Options{
 		Issuer:            cfg.Issuer,
 		AccessTTL:         cfg.Tokens.AccessTTL.D(),
@@ -160,7 +181,8 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Rand:              d.rand,
 		Logger:            d.logger,
 	}, oauth.Deps{Clients: registry, Users: people, Nonces: a.store, Codes: a.store, Refresh: a.store, Keys: a.keys, MAC: mac,
-		Revocations: revocations, Guard: &createTokenGuard{dir: directory, logger: d.logger}, IAMPolicies: directory})
+		Revocations: revocations, Guard: &createTokenGuard{dir: directory, logger: d.logger}, IAMPolicies: directory,
+		Limits: limits})
 	if err != nil {
 		return err
 	}
@@ -172,6 +194,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 	if err != nil {
 		return err
 	}
+	sts.Limits, sso.Limits = limits, limits
 	a.admin = web.NewAdmin(web.AdminOptions{
 		Token:          cfg.HTTP.AdminToken,
 		ActorID:        "admin-token:" + hex.EncodeToString(keyring.MAC(secrets.PurposeAdminActor).Sum([]byte(cfg.HTTP.AdminToken)))[:16],
@@ -179,6 +202,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Logger:         d.logger,
 		Metrics:        m,
 		MetricsHandler: promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{}),
+		TracerProvider: d.traces,
 	}, admin.New(admin.Options{
 		Clients: registry, Users: people, Keys: a.keys, IAM: directory, Revocations: revocations, Audit: a.store,
 		MAC: mac, Rand: d.rand, Now: d.now, Logger: d.logger,
@@ -192,6 +216,7 @@ func (a *app) build(ctx context.Context, cfg config.Config, d deps, streams cont
 		Logger:         d.logger,
 		Ready:          a.ready,
 		Metrics:        m,
+		TracerProvider: d.traces,
 	}, provider, a.keys, sts, sso, flows, web.NewRevocationStream(provider, revocations, a.hub, streams))
 	return nil
 }
@@ -218,7 +243,7 @@ func newIAMDirectory(cfg config.Config, keyring *secrets.Keyring, st store.Store
 	opts := iam.Options{
 		Account: iam.Account{ID: cfg.IAM.AccountID, Partition: cfg.IAM.Partition},
 		Stores:  iam.Stores{Users: st, Keys: st, Roles: st, Org: st},
-		Keyring: keyring, Now: d.now, Rand: d.rand,
+		Keyring: keyring, Now: d.now, Rand: d.rand, TracerProvider: d.traces,
 	}
 	for _, u := range cfg.IAM.Users {
 		su := iam.StaticUser{Name: u.Name, AccessKeys: map[string]string{}}
@@ -307,12 +332,20 @@ func (a *app) ready(ctx context.Context) error {
 
 func (a *app) close() {
 	a.stopStreams()
+	ctx, cancel := context.WithTimeout(context.Background(), tracesFlushTimeout)
+	defer cancel()
+	if err := shutdownTracing(ctx, a.tracing); err != nil {
+		a.logger.Warn("flushing traces", "error", err.Error())
+	}
 	if err := a.store.Close(); err != nil {
 		a.logger.Warn("closing store", "error", err.Error())
 	}
 }
 
-func openStore(cfg config.Store, now func() time.Time) (store.Store, string, error) {
+// openStore opens the configured store; with a tracer provider, every
+// Redis command and pipeline becomes a client span (redisotel) whose
+// attributes name the command but never its arguments.
+func openStore(cfg config.Store, now func() time.Time, tp trace.TracerProvider) (store.Store, string, error) {
 	if cfg.RedisURL == "" && len(cfg.Redis.Addrs) == 0 {
 		return memory.New(memory.Options{Now: now}), "memory", nil
 	}
@@ -327,6 +360,13 @@ func openStore(cfg config.Store, now func() time.Time) (store.Store, string, err
 	})
 	if err != nil {
 		return nil, "", err
+	}
+	if tp != nil {
+		if err := redisotel.InstrumentTracing(client, redisotel.WithTracerProvider(tp),
+			redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false)); err != nil {
+			client.Close()
+			return nil, "", fmt.Errorf("telemetry: %w", err)
+		}
 	}
 	return redisstore.New(client), "redis", nil
 }
@@ -357,6 +397,11 @@ func configuredClients(cfgs []config.Client, mac *secrets.MAC) ([]store.Client, 
 		}
 		for _, p := range c.Policies {
 			rec.Policies = append(rec.Policies, json.RawMessage(p))
+		}
+		for _, t := range c.TrustedTokenIssuers {
+			rec.TrustedTokenIssuers = append(rec.TrustedTokenIssuers, store.TrustedTokenIssuer{
+				Issuer: t.Issuer, JWKSURI: t.JWKSURI, JWKS: json.RawMessage(t.JWKS), Audience: t.Audience, UserClaim: t.UserClaim,
+			})
 		}
 		switch {
 		case c.Secret != "":

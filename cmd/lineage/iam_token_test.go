@@ -205,10 +205,10 @@ func TestCreateTokenWithIAM(t *testing.T) {
 		GrantType: aws.String("password")}); !errors.As(err, &unsupported) {
 		t.Fatalf("an unknown grant type: %v", err)
 	}
-	// A client signing for STS cannot call sso-oauth operations.
+	// A wrong secret: restJson1's InvalidSignatureException.
 	status, typ, _ := iamCall(t, iss, aws.Credentials{AccessKeyID: "AKIAEXAMPLEDEPLOYER1", SecretAccessKey: "wrong" + iamSecret[5:]},
 		"/token", map[string]string{"clientId": iamApp, "grantType": "client_credentials"})
-	if status != 403 || typ != "SignatureDoesNotMatch" {
+	if status != 403 || typ != "InvalidSignatureException" {
 		t.Fatalf("a bad signature: %d %s", status, typ)
 	}
 	// Reusing the rotated refresh token revokes the lineage (RFC 9700).

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 
 	"github.com/lineage-oss/lineage/config"
 )
@@ -78,6 +79,11 @@ func loadConfig(path string, dev bool, lookup env) (config.Config, *demoClient, 
 // serve runs the issuer until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg config.Config, demo *demoClient, stdout, stderr io.Writer) error {
 	logger := newLogger(stderr, cfg.Log.Level)
+	// The SDK reports export failures through its one global handler:
+	// into the JSON log rather than the standard logger.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("telemetry", "error", err.Error())
+	}))
 	a, err := newApp(ctx, cfg, deps{now: time.Now, rand: rand.Reader, logger: logger})
 	if err != nil {
 		return err
@@ -115,6 +121,11 @@ func serve(ctx context.Context, cfg config.Config, demo *demoClient, stdout, std
 	a.stopStreams() // open event streams would hold Shutdown up
 	err1 := public.srv.Shutdown(shutdownCtx)
 	err2 := admin.srv.Shutdown(shutdownCtx)
+	// The requests are done: their spans go out before the process does.
+	// A collector that does not take them costs the spans, not the exit.
+	if err := shutdownTracing(shutdownCtx, a.tracing); err != nil {
+		logger.Warn("flushing traces", "error", err.Error())
+	}
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -155,10 +166,12 @@ func (l *listener) serve() error {
 	return nil
 }
 
+// newLogger returns the JSON logger; a record logged with a context that
+// is in a trace carries its trace_id and span_id.
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(tracingHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})})
 }

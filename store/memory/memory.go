@@ -64,6 +64,13 @@ type Store struct {
 	consents      map[consentOwner]store.Consent
 	throttles     expiringMap[string, throttleEntry]
 
+	// rates is the GCRA state of each rate-limited key: its theoretical
+	// arrival time, after which the key is back at rest and dropped. It has
+	// its own mutex so that rate limiting on every request does not
+	// contend with the rest of the Store.
+	ratesMu sync.Mutex
+	rates   expiringMap[string, time.Time]
+
 	// revocations is the revocation set, by kind, scope and id; events is
 	// its event stream, oldest first, so in increasing ID order, and
 	// lastEventID the ID of the newest event ever appended. eventAppended
@@ -114,6 +121,7 @@ func New(o Options) *Store {
 		loginSessions: newExpiringMap[string](func(s store.LoginSession) time.Time { return s.ExpiresAt }),
 		consents:      make(map[consentOwner]store.Consent),
 		throttles:     newExpiringMap[string](func(e throttleEntry) time.Time { return e.expires }),
+		rates:         newExpiringMap[string](func(tat time.Time) time.Time { return tat }),
 
 		revocations:   newExpiringMap[revocationKey](func(e revocationEntry) time.Time { return e.expires }),
 		eventAppended: make(chan struct{}),

@@ -36,6 +36,9 @@
 //	consent:<sha256(username "\x00" client id)>
 //	                           STRING  the consent record, JSON
 //	throttle:<sha256(key)>     STRING  the count; expires a window after the first hit
+//	rate:<sha256(key)>         STRING  the key's GCRA theoretical arrival time (redis_rate's
+//	                                   layout: seconds since 2017-01-01, a float); expires when
+//	                                   the key is back at rest
 //	rev:jti:<jti>              STRING  "1": the token is revoked; expires at the entry's Until
 //	rev:origin:<origin_jti>    STRING  "1": the lineage is revoked; expires at the entry's Until
 //	rev:before:<scope>:<sha256(id)>

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	lru "github.com/hashicorp/golang-lru/v2"
 	goredis "github.com/redis/go-redis/v9"
 
@@ -68,6 +69,7 @@ type Store struct {
 	users    recordSet[store.User]
 	iamUsers recordSet[store.IAMUser]
 	iamRoles recordSet[store.IAMRole]
+	rates    *redis_rate.Limiter
 }
 
 // Interface guard.
@@ -80,7 +82,8 @@ var _ store.Store = (*Store)(nil)
 // store.ErrUnavailable, and once it is back the same Store works again.
 func New(rdb goredis.UniversalClient) *Store {
 	return &Store{
-		rdb: rdb,
+		rdb:   rdb,
+		rates: redis_rate.NewLimiter(rdb),
 		clients: recordSet[store.Client]{
 			rdb:       rdb,
 			noun:      "client",

@@ -129,9 +129,13 @@ func TestKeyLayout(t *testing.T) {
 	if _, err := s.HitThrottle(ctx, id, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.AllowRate(ctx, id, store.RateLimit{Rate: 1, Period: time.Hour, Burst: 1}); err != nil {
+		t.Fatal(err)
+	}
 	codeKey := "code:" + codeHash
 	oldKey, nextKey := "rt:{"+family+"}:"+oldHash, "rt:{"+family+"}:"+nextHash
 	sessionKey, throttleKey := "login_session:"+sha(id), "throttle:"+sha(id)
+	rateKey := "rate:" + sha(id)
 	consentKey := "consent:" + sha(id+"\x00"+id)
 
 	keys, err := rdb.Keys(ctx, "*").Result()
@@ -144,7 +148,7 @@ func TestKeyLayout(t *testing.T) {
 		"user:" + sha(id), "users", "audit",
 		"iam_user:" + sha(id), "iam_users", "iam_role:" + sha(id), "iam_roles",
 		"access_key:" + sha(id), "iam_user_keys:" + sha(id), "org_policies",
-		codeKey, oldKey, nextKey, sessionKey, consentKey, throttleKey,
+		codeKey, oldKey, nextKey, sessionKey, consentKey, throttleKey, rateKey,
 	}
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
@@ -192,7 +196,7 @@ func TestKeyLayout(t *testing.T) {
 	if owner, _ := rdb.Get(ctx, "lock:"+sha(id)).Result(); owner != "owner-1" {
 		t.Errorf("lock holds %q, want the owner", owner)
 	}
-	for _, key := range []string{"lock:" + sha(id), "nonce:" + sha(id), codeKey, oldKey, sessionKey, throttleKey} {
+	for _, key := range []string{"lock:" + sha(id), "nonce:" + sha(id), codeKey, oldKey, sessionKey, throttleKey, rateKey} {
 		ttl, err := rdb.PTTL(ctx, key).Result()
 		if err != nil || ttl <= 0 || ttl > time.Hour {
 			t.Errorf("PTTL %s = %v, %v; want an expiry within the hour", key, ttl, err)

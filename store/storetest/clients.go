@@ -48,7 +48,13 @@ func fullClient(id string) store.Client {
 			json.RawMessage(`{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sso-oauth:CreateToken", "Resource": "*"}]}`),
 			json.RawMessage(`{"Version":"2012-10-17","Statement":[]}`),
 		},
-		ActorPolicy:    json.RawMessage(`{ "Version": "2012-10-17", "Statement": [ {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "ünïcode"}}} ] }`),
+		ActorPolicy: json.RawMessage(`{ "Version": "2012-10-17", "Statement": [ {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "ünïcode"}}} ] }`),
+		// Inline JWKS compact: the store compacts it, and the field is
+		// compared as a whole.
+		TrustedTokenIssuers: []store.TrustedTokenIssuer{
+			{Issuer: "https://login.example.org", JWKSURI: "https://login.example.org/jwks.json", Audience: "lineage", UserClaim: "email"},
+			{Issuer: "https://idp.example.com/tenant/ü", JWKS: json.RawMessage(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`), Audience: "urn:lineage:web"},
+		},
 		AccessTTL:      time.Hour,
 		IDTTL:          90*time.Minute + 500*time.Millisecond,
 		RefreshIdleTTL: 720 * time.Hour,
@@ -95,6 +101,7 @@ func testClientEmptyFields(t *testing.T, s store.Store) {
 			Audiences:              []string{},
 			Policies:               []json.RawMessage{},
 			ActorPolicy:            json.RawMessage{},
+			TrustedTokenIssuers:    []store.TrustedTokenIssuer{},
 		}},
 	}
 	for _, tt := range tests {
@@ -280,6 +287,7 @@ func testClientInvalidJSON(t *testing.T, s store.Store) {
 		{"actor_policy not JSON", func(c *store.Client) { c.ActorPolicy = json.RawMessage(`Version: 2012-10-17`) }},
 		{"policy not JSON", func(c *store.Client) { c.Policies = []json.RawMessage{json.RawMessage(`{}`), json.RawMessage(`{`)} }},
 		{"empty policy", func(c *store.Client) { c.Policies = []json.RawMessage{nil} }},
+		{"trusted issuer jwks not JSON", func(c *store.Client) { c.TrustedTokenIssuers[1].JWKS = json.RawMessage(`{"keys":`) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,6 +336,8 @@ func testClientNoAliasing(t *testing.T, s store.Store) {
 		c.Policies[0][0] = '['
 		c.Policies[1] = json.RawMessage(`{"Statement":"allow everything"}`)
 		c.ActorPolicy[0] = '['
+		c.TrustedTokenIssuers[0].Issuer = "https://attacker.example"
+		c.TrustedTokenIssuers[1].JWKS[0] = '['
 	}
 	scribble(&in)
 	got, err := s.GetClient(ctx, "web")

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,6 +49,8 @@ func fullRefreshToken(originJTI, token string, expiresAt time.Time) store.Refres
 		IAMPrincipal:       "arn:aws:sts::111122223333:assumed-role/App/job-1",
 		IAMSource:          "arn:aws:iam::111122223333:user/ci",
 		IAMSessionIssuedAt: familyIssued.Add(-time.Hour),
+		NotAfter:           expiresAt.Add(time.Minute),
+		Act:                json.RawMessage(`{ "sub": "arn:aws:sts::111122223333:assumed-role/App/job-1", "act": {"sub": "ü"} }`),
 	}
 }
 

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LoginSessions", loginSessionTests()},
 		{"Consents", consentTests()},
 		{"Throttles", throttleTests()},
+		{"RateLimits", rateLimitTests()},
 		{"Revocations", revocationTests()},
 		{"Concurrency", concurrencyTests()},
 		{"Ping", []test{{"Healthy", testPing}}},

@@ -25,6 +25,13 @@ func NormalizeClient(c store.Client) (store.Client, error) {
 		}
 		c.Policies = ps
 	}
+	if len(c.TrustedTokenIssuers) > 0 {
+		ts := slices.Clone(c.TrustedTokenIssuers)
+		for i := range ts {
+			ts[i].JWKS = compactJSON(ts[i].JWKS, fmt.Sprintf("trusted_token_issuers[%d].jwks", i), true, &errs)
+		}
+		c.TrustedTokenIssuers = ts
+	}
 	if err := errors.Join(errs...); err != nil {
 		return store.Client{}, fmt.Errorf("store: client %q: %w", c.ID, err)
 	}
@@ -68,6 +75,15 @@ func CloneClient(c store.Client) store.Client {
 	c.Audiences = cloneStrings(c.Audiences)
 	c.ActorPolicy = cloneBytes(c.ActorPolicy)
 	c.Policies = cloneJSONs(c.Policies)
+	if len(c.TrustedTokenIssuers) == 0 {
+		c.TrustedTokenIssuers = nil
+	} else {
+		ts := slices.Clone(c.TrustedTokenIssuers)
+		for i := range ts {
+			ts[i].JWKS = cloneBytes(ts[i].JWKS)
+		}
+		c.TrustedTokenIssuers = ts
+	}
 	return c
 }
 

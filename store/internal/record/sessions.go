@@ -53,3 +53,12 @@ func CheckThrottleWindow(window time.Duration) error {
 	}
 	return nil
 }
+
+// CheckRateLimit reports whether l can be a rate limit: its rate, period
+// and burst must be positive. The error wraps store.ErrInvalid.
+func CheckRateLimit(l store.RateLimit) error {
+	if l.Rate <= 0 || l.Period <= 0 || l.Burst <= 0 {
+		return fmt.Errorf("%w: rate limit %d per %v, burst %d, is not positive", store.ErrInvalid, l.Rate, l.Period, l.Burst)
+	}
+	return nil
+}

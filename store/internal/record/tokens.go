@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -101,6 +102,12 @@ func NormalizeRefreshToken(t store.RefreshToken) (store.RefreshToken, error) {
 	t.IssuedAt = t.IssuedAt.Round(0)
 	t.FamilyIssuedAt = t.FamilyIssuedAt.Round(0)
 	t.ExpiresAt = t.ExpiresAt.Round(0)
+	t.NotAfter = t.NotAfter.Round(0)
+	var errs []error
+	t.Act = compactJSON(t.Act, "act", true, &errs)
+	if err := errors.Join(errs...); err != nil {
+		return store.RefreshToken{}, fmt.Errorf("%w: refresh token: %w", store.ErrInvalid, err)
+	}
 	return CloneRefreshToken(t), nil
 }
 
@@ -133,5 +140,6 @@ func CheckRotation(originJTI, oldHash string, at time.Time, next store.RefreshTo
 func CloneRefreshToken(t store.RefreshToken) store.RefreshToken {
 	t.Scopes = cloneStrings(t.Scopes)
 	t.Audience = cloneStrings(t.Audience)
+	t.Act = cloneBytes(t.Act)
 	return t
 }

@@ -2,6 +2,10 @@ package iamtoken_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,15 +31,28 @@ const (
 	roleARN     = "arn:aws:iam::111122223333:role/Workload"
 )
 
+// idpKey signs the assertions of the trusted identity provider of the
+// application portal.
+var idpKey = func() *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 // startIssuer runs the real lineage binary with a user, a role it may
-// assume, and an application whose ActorPolicy allows that role.
+// assume, an application whose ActorPolicy allows that role, and the
+// application portal, which also trusts an identity provider for the
+// jwt-bearer grant.
 func startIssuer(t *testing.T) string {
 	t.Helper()
+	idpJWKS, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &idpKey.PublicKey, KeyID: "idp-1", Algorithm: "ES256", Use: "sig"}}})
 	addr := issuertest.FreeAddr(t)
 	issuer := "http://" + addr
 	cfg := fmt.Sprintf(`
-issuer: %q
-http: {public: %q, admin: %q, admin_token: "admin-token-0123456789abcdef0123456789"}
+issuer: %[1]q
+http: {public: %[2]q, admin: %[3]q, admin_token: "admin-token-0123456789abcdef0123456789"}
 secrets: {system: "system-secret-0123456789abcdef0123456789"}
 store: {}
 clients:
@@ -44,18 +61,24 @@ clients:
     grant_types: [client_credentials]
     scopes: [orders.read]
     access_ttl: 5m
-    actor_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: %q}, Action: "sso-oauth:CreateTokenWithIAM", Resource: "*"}]}
+    actor_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: %[4]q}, Action: "sso-oauth:CreateTokenWithIAM", Resource: "*"}]}
+  - id: portal
+    secret: "portal-secret-0123456789abcdef0123456789"
+    grant_types: ["urn:ietf:params:oauth:grant-type:jwt-bearer", refresh_token]
+    scopes: [orders.read]
+    trusted_token_issuers: [{issuer: "https://idp.example", jwks: %[7]s, audience: "lineage"}]
+    actor_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: %[4]q}, Action: "sso-oauth:CreateTokenWithIAM", Resource: "*"}]}
 iam:
   account_id: "111122223333"
   users:
     - name: deployer
-      access_keys: [{id: %s, secret: %q}]
+      access_keys: [{id: %[5]s, secret: %[6]q}]
       policies: [{Version: "2012-10-17", Statement: [{Effect: Allow, Action: "sts:AssumeRole", Resource: "*"}]}]
   roles:
     - name: Workload
       trust_policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "arn:aws:iam::111122223333:user/deployer"}, Action: "sts:AssumeRole"}]}
       policies: [{Version: "2012-10-17", Statement: [{Effect: Allow, Action: "sso-oauth:*", Resource: "*"}]}]
-`, issuer, addr, issuertest.FreeAddr(t), roleARN, accessKeyID, secret)
+`, issuer, addr, issuertest.FreeAddr(t), roleARN, accessKeyID, secret, idpJWKS)
 	path := filepath.Join(t.TempDir(), "lineage.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -176,5 +199,60 @@ func TestTokenSourceErrors(t *testing.T) {
 		if _, err := iamtoken.New(ctx, o); !errors.Is(err, iamtoken.ErrInvalidOptions) {
 			t.Errorf("%s: %v, want ErrInvalidOptions", name, err)
 		}
+	}
+}
+
+// assertion signs an assertion of the identity provider for user alice,
+// with a new jti each time.
+func assertion(n int) (string, error) {
+	now := time.Now()
+	claims, _ := json.Marshal(map[string]any{"iss": "https://idp.example", "sub": "alice", "aud": "lineage",
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": fmt.Sprintf("assertion-%d-%d", n, now.UnixNano())})
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: idpKey}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "idp-1"))
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(claims)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
+
+// TestTokenSourceJWTBearer: the source gets its first token with an
+// assertion of the application's trusted identity provider, then — the
+// response carrying a refresh token — refreshes without asking for another
+// assertion; the tokens are the user's, minted by the role session.
+func TestTokenSourceJWTBearer(t *testing.T) {
+	issuer := startIssuer(t)
+	role := credentials.AssumeRole(credentials.AssumeRoleOptions{Endpoint: issuer + "/sts/",
+		Source: credentials.Static(accessKeyID, secret), RoleARN: roleARN, SessionName: "portal"})
+	var assertions atomic.Int32
+	src, err := iamtoken.New(context.Background(), iamtoken.Options{Issuer: issuer, Credentials: role, ClientID: "portal",
+		GrantType: iamtoken.GrantJWTBearer, ExpiryWindow: time.Hour, // every call gets a new token
+		Assertion: func(context.Context) (string, error) { return assertion(int(assertions.Add(1))) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens []string
+	for range 3 {
+		tok, err := src.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tok.AccessToken)
+	}
+	if n := assertions.Load(); n != 1 {
+		t.Fatalf("%d assertions for three tokens, want 1 (then refreshes)", n)
+	}
+	for i, tok := range tokens {
+		c := claimsOf(t, tok)
+		if c["sub"] != "alice" || c["client_id"] != "portal" || c["iam_principal"] != "arn:aws:sts::111122223333:assumed-role/Workload/portal" ||
+			(i > 0 && tok == tokens[i-1]) {
+			t.Fatalf("token %d: %v", i, c)
+		}
+	}
+	if claimsOf(t, tokens[2])["origin_jti"] != claimsOf(t, tokens[0])["origin_jti"] {
+		t.Fatal("the refreshed tokens are not of the assertion's lineage")
 	}
 }

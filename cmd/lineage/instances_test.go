@@ -27,21 +27,27 @@ import (
 // rotation run across both; a key rotated through one is published by the
 // other at its next key tick; a revocation through one is on the other's
 // event stream and refused by both.
-func TestSeveralInstancesBehindALoadBalancer(t *testing.T) {
+// startBalancedIssuers starts two issuer instances on one Redis (each
+// tailing the revocation stream, as serve's run does, without the key
+// ticker) behind a balancer that sends each request to the other instance
+// than the one before; extraYAML is appended to the test configuration. It
+// returns the issuer as the balancer serves it (its admin API is the
+// first instance's) and the two instances.
+func startBalancedIssuers(t *testing.T, extraYAML string) (*testIssuer, [2]*app) {
+	t.Helper()
 	redis := redistest.Start(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-
 	lb := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + lb.Listener.Addr().String()
-	cfg, err := config.Parse([]byte(testConfig(issuer, string(set), `{redis_url: "redis://`+redis.Addr()+`/0"}`)),
+	cfg, err := config.Parse([]byte(testConfig(issuer, string(set), `{redis_url: "redis://`+redis.Addr()+`/0"}`)+extraYAML),
 		func(string) (string, bool) { return "", false }, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := &testClock{t: time.Now()}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	var apps [2]*app
 	for i := range apps {
 		a, err := newApp(ctx, cfg, deps{now: clk.now, rand: rand.Reader, logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -49,7 +55,7 @@ func TestSeveralInstancesBehindALoadBalancer(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(a.close)
-		go a.hub.Run(ctx) // what serve's run does, without the key ticker
+		go a.hub.Run(ctx)
 		apps[i] = a
 	}
 	var turn atomic.Uint64
@@ -58,12 +64,18 @@ func TestSeveralInstancesBehindALoadBalancer(t *testing.T) {
 	})
 	lb.Start()
 	t.Cleanup(lb.Close)
-	adminA := httptest.NewServer(apps[0].admin)
-	t.Cleanup(adminA.Close)
+	adminSrv := httptest.NewServer(apps[0].admin)
+	t.Cleanup(adminSrv.Close)
+	return &testIssuer{url: issuer, admin: adminSrv.URL, app: apps[0], clock: clk, key: key}, apps
+}
+
+func TestSeveralInstancesBehindALoadBalancer(t *testing.T) {
+	iss, apps := startBalancedIssuers(t, "")
+	ctx := context.Background()
+	issuer := iss.url
 	publicB := httptest.NewServer(apps[1].public)
 	t.Cleanup(publicB.Close)
-	iss := &testIssuer{url: issuer, admin: adminA.URL, app: apps[0], clock: clk, key: key}
-	instB := &testIssuer{url: publicB.URL, admin: adminA.URL, app: apps[1], clock: clk, key: key}
+	instB := &testIssuer{url: publicB.URL, admin: iss.admin, app: apps[1], clock: iss.clock, key: iss.key}
 
 	// A client created through A gets tokens from both.
 	created := adminJSON(t, iss, "POST", "/admin/v1/clients", `{"id":"billing","grant_types":["client_credentials"],"scopes":["read"]}`, 201)

@@ -2,20 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,10 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/go-jose/go-jose/v4"
-
-	"github.com/lineage-oss/lineage/config"
-	"github.com/lineage-oss/lineage/store/redistest"
 )
 
 // rateLimitsYAML are low limits, so that a test reaches them in a few
@@ -37,42 +27,6 @@ const rateLimitsYAML = `
 rate_limits: {enabled: true, token_per_client: 4/h, failed_client_auth: 3/h, failed_client_auth_per_ip: 5/h,
               failed_sigv4: 3/h, failed_sigv4_per_ip: 5/h}
 `
-
-// startBalancedIssuers starts two issuer instances on one Redis behind a
-// balancer that sends each request to the other instance than the one
-// before, so that consecutive requests are counted by different instances.
-func startBalancedIssuers(t *testing.T, extraYAML string) *testIssuer {
-	t.Helper()
-	redis := redistest.Start(t)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	lb := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + lb.Listener.Addr().String()
-	cfg, err := config.Parse([]byte(testConfig(issuer, string(set), `{redis_url: "redis://`+redis.Addr()+`/0"}`)+extraYAML),
-		func(string) (string, bool) { return "", false }, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &testClock{t: time.Now()}
-	var apps [2]*app
-	for i := range apps {
-		a, err := newApp(context.Background(), cfg, deps{now: clk.now, rand: rand.Reader, logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(a.close)
-		apps[i] = a
-	}
-	var turn atomic.Uint64
-	lb.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		apps[turn.Add(1)%2].public.ServeHTTP(w, r)
-	})
-	lb.Start()
-	t.Cleanup(lb.Close)
-	adminSrv := httptest.NewServer(apps[0].admin)
-	t.Cleanup(adminSrv.Close)
-	return &testIssuer{url: issuer, admin: adminSrv.URL, app: apps[0], clock: clk, key: key}
-}
 
 // fromIP sends every request as if from ip: the issuers trust 127.0.0.1
 // as a proxy, so X-Forwarded-For names the client. It is set after
@@ -142,7 +96,7 @@ func awsResponse(t *testing.T, err error) *http.Response {
 // in its protocol's shape: RFC 6749 JSON at /token, STS XML at /sts/,
 // SSO-OIDC JSON at /token?aws_iam=t.
 func TestRateLimitsAcrossInstances(t *testing.T) {
-	iss := startBalancedIssuers(t, rateLimitsYAML)
+	iss, _ := startBalancedIssuers(t, rateLimitsYAML)
 	ctx := context.Background()
 
 	t.Run("token per client", func(t *testing.T) {
